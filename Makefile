@@ -1,0 +1,30 @@
+# The two commands a fresh clone needs: `make run` and `make test`.
+# Each creates the virtualenv and installs the project first when pyproject.toml changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+# The test suite runs once more against these servers; a test whose server is missing
+# skips, except under CI=true, where it fails.
+export APP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+export APP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+
+.PHONY: run test lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/python server.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
