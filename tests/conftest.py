@@ -1,0 +1,45 @@
+"""Fixtures shared by the extension's and the service's tests.
+
+PostgreSQL and Redis tests talk to real servers. A missing server skips those tests on a
+developer's machine, but fails them under CI=true, where a skip would hide a broken run.
+"""
+
+import os
+import socket
+from urllib.parse import urlsplit
+
+import pytest
+
+
+def _reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 0), 2):
+            return True
+    except OSError:
+        return False
+
+
+def require_server(env_var: str) -> str:
+    """Return the server URL named by `env_var`, or skip (fail under CI) if unusable."""
+    url = os.environ.get(env_var, "")
+    problem = f"{env_var} is not set" if not url else None
+    if url and not _reachable(url):
+        problem = f"nothing answers at {url} ({env_var})"
+    if problem is None:
+        return url
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{problem}; CI needs this server", pytrace=False)
+    pytest.skip(problem)
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """A real Redis, from APP_TEST_REDIS_URL (the Makefile points it at database 15)."""
+    return require_server("APP_TEST_REDIS_URL")
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    """A real PostgreSQL, from APP_TEST_DATABASE_URL."""
+    return require_server("APP_TEST_DATABASE_URL")
