@@ -1,0 +1,193 @@
+"""Where revoked tokens are remembered.
+
+Revocation is keyed by `jti`, never by the raw token, and an entry needs to outlive its
+token only: once the token has expired it is refused anyway. `revoke_all` remembers, per
+subject, a cut-off time: tokens of that subject issued up to it are revoked. Token `iat`
+carries microseconds, so a token issued in the same second after the cut-off still works.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from .exceptions import BlacklistUnavailableError, ConfigurationConflictError
+
+if TYPE_CHECKING:
+    from .tokens import Token
+
+__all__ = ["BlacklistABC", "InMemoryBlacklist", "RedisBlacklist"]
+
+
+class BlacklistABC(ABC):
+    """The interface every blacklist implements; 1.0 subclasses need only the first two."""
+
+    @abstractmethod
+    async def register(self, token: Token) -> None:
+        """Remember `token` as revoked until it expires."""
+
+    @abstractmethod
+    async def is_blacklisted(self, token: Token) -> bool:
+        """Whether `token` was revoked, by itself or through `register_identity`."""
+
+    async def register_identity(
+        self, identity: str, issued_until: float, keep_for: timedelta | None
+    ) -> None:
+        """Revoke every token of `identity` whose `iat` is at most `issued_until`.
+
+        `keep_for` is how long a token issued before the cut-off can live (None: forever).
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not support JWT.revoke_all()")
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        """Called before the server starts; open connections here."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Called after the server stops; release connections here."""
+
+    async def ping(self) -> None:  # noqa: B027 - optional hook
+        """Raise BlacklistUnavailableError when the store cannot be reached."""
+
+
+def _revoked_by_cutoff(token: Token, cutoff: float | None) -> bool:
+    return cutoff is not None and float(token.raw_data["iat"]) <= cutoff
+
+
+class InMemoryBlacklist(BlacklistABC):
+    """A set of `jti` in this process: for tests and single-process development only."""
+
+    def __init__(self) -> None:
+        warnings.warn(
+            "InMemoryBlacklist is process-local: revocations are lost on restart and not "
+            "seen by other workers. Use RedisBlacklist in production.",
+            UserWarning,
+            stacklevel=2,
+        )
+        self._revoked: set[str] = set()
+        self._cutoffs: dict[str, float] = {}
+
+    async def register(self, token: Token) -> None:
+        self._revoked.add(token.jti.hex)
+
+    async def is_blacklisted(self, token: Token) -> bool:
+        return token.jti.hex in self._revoked or _revoked_by_cutoff(
+            token, self._cutoffs.get(token.identity)
+        )
+
+    async def register_identity(
+        self, identity: str, issued_until: float, keep_for: timedelta | None
+    ) -> None:
+        self._cutoffs[identity] = max(issued_until, self._cutoffs.get(identity, issued_until))
+
+
+class RedisBlacklist(BlacklistABC):
+    """Revocations in Redis, shared by every worker and host that uses the same server.
+
+    `blacklist_init_kwargs` is `{"url": "redis://host:6379/0"}` plus any option of
+    `redis.asyncio.Redis`, or the 1.0 docs' `{"connection_info": {"address": ...,
+    "minsize": ..., "maxsize": ...}}`. Keys expire with the token they stand for.
+    """
+
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        connection_info: Mapping[str, Any] | None = None,
+        key_prefix: str = "sanic_jwt_extended",
+        **redis_options: Any,
+    ) -> None:
+        if connection_info is not None:
+            url, redis_options = _from_connection_info(connection_info, redis_options)
+        if not url:
+            raise ConfigurationConflictError(
+                'RedisBlacklist needs blacklist_init_kwargs={"url": "redis://host:port/db"}'
+            )
+        # A blacklist that hangs is as bad as one that is down: fail fast, answer 503.
+        redis_options.setdefault("socket_connect_timeout", 2)
+        redis_options.setdefault("socket_timeout", 2)
+        redis_options.setdefault("retry", Retry(NoBackoff(), retries=1))
+        self._url = url
+        self._options = redis_options
+        self._key_prefix = key_prefix
+        self._redis: Redis | None = None
+
+    async def open(self) -> None:
+        if self._redis is None:
+            self._redis = Redis.from_url(self._url, **self._options)
+
+    async def close(self) -> None:
+        if self._redis is not None:
+            redis, self._redis = self._redis, None
+            await redis.aclose()
+
+    async def register(self, token: Token) -> None:
+        ttl = None
+        if token.exp is not None:
+            ttl = max(1, math.ceil(token.exp.timestamp() - time.time()))
+        with self._reachable() as redis:
+            await redis.set(self._jti_key(token.jti.hex), b"1", ex=ttl)
+
+    async def is_blacklisted(self, token: Token) -> bool:
+        with self._reachable() as redis:
+            revoked, cutoff = await redis.mget(
+                self._jti_key(token.jti.hex), self._identity_key(token.identity)
+            )
+        return revoked is not None or _revoked_by_cutoff(
+            token, None if cutoff is None else float(cutoff)
+        )
+
+    async def register_identity(
+        self, identity: str, issued_until: float, keep_for: timedelta | None
+    ) -> None:
+        ttl = None if keep_for is None else max(1, math.ceil(keep_for.total_seconds()))
+        with self._reachable() as redis:
+            await redis.set(self._identity_key(identity), repr(issued_until), ex=ttl)
+
+    async def ping(self) -> None:
+        with self._reachable() as redis:
+            await redis.ping()
+
+    def _jti_key(self, jti: str) -> str:
+        return f"{self._key_prefix}:jti:{jti}"
+
+    def _identity_key(self, identity: str) -> str:
+        return f"{self._key_prefix}:identity:{identity}"
+
+    @contextmanager
+    def _reachable(self) -> Iterator[Redis]:
+        """Yield the client, turning any connection failure into BlacklistUnavailableError."""
+        if self._redis is None:  # used outside a running server, e.g. from a script
+            self._redis = Redis.from_url(self._url, **self._options)
+        try:
+            yield self._redis
+        except (RedisError, OSError) as error:
+            raise BlacklistUnavailableError("The token blacklist cannot be reached.") from error
+
+
+def _from_connection_info(
+    info: Mapping[str, Any], redis_options: dict[str, Any]
+) -> tuple[str, dict[str, Any]]:
+    """Translate the aioredis-era `connection_info` of the 1.0 docs to redis-py's options."""
+    address = info.get("address")
+    if isinstance(address, (tuple, list)):
+        host, port = address
+        address = f"redis://{host}:{port}"
+    options = dict(redis_options)
+    if "maxsize" in info:
+        options["max_connections"] = info["maxsize"]
+    for name in ("db", "password"):
+        if info.get(name) is not None:
+            options[name] = info[name]
+    # minsize has no counterpart: redis-py opens connections as they are needed.
+    return address or "", options

@@ -1,0 +1,100 @@
+"""How public and private claims are named inside a token, both ways.
+
+Private claims are stored as `{prefix}_{key}` (plain `key` without a prefix); public
+claims as `{namespace}{path}`, nested mappings flattened into `/`-separated paths. The
+same rules serve access and refresh tokens, and reading a token undoes exactly what
+writing it did.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .exceptions import ConfigurationConflictError
+
+REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
+# Claims the extension itself writes besides the registered ones.
+EXTENSION_CLAIMS = frozenset({"fresh", "csrf", "type"})
+
+
+def reserved_claims(acl_claim: str) -> frozenset[str]:
+    """Names no public or private claim may take: overwriting them would forge the token."""
+    return REGISTERED_CLAIMS | EXTENSION_CLAIMS | {acl_claim}
+
+
+def private_claim_name(prefix: str, key: str) -> str:
+    return f"{prefix}_{key}" if prefix else key
+
+
+def named_claims(
+    private_claims: Mapping[str, Any] | None,
+    public_claims: Mapping[str, Any] | None,
+    *,
+    prefix: str,
+    namespace: str,
+    reserved: frozenset[str],
+) -> dict[str, Any]:
+    """The stored form of the caller's claims, refusing any that would shadow a reserved one."""
+    stored: dict[str, Any] = {}
+    if private_claims:
+        for key, value in private_claims.items():
+            stored[private_claim_name(prefix, str(key))] = value
+    if public_claims:
+        if not namespace:
+            raise ConfigurationConflictError(
+                "public claims need public_claim_namespace (a URL ending in '/' is customary)"
+            )
+        for path, value in flatten(public_claims):
+            stored[namespace + path] = value
+    clashes = sorted(stored.keys() & reserved)
+    if clashes:
+        raise ConfigurationConflictError(f"claims {clashes} would overwrite reserved claims")
+    return stored
+
+
+def flatten(mapping: Mapping[str, Any], parent: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in mapping.items():
+        path = f"{parent}/{key}" if parent else str(key)
+        if isinstance(value, Mapping) and value:
+            yield from flatten(value, path)
+        else:
+            yield path, value
+
+
+def read_private_claims(
+    payload: Mapping[str, Any], *, prefix: str, namespace: str, reserved: frozenset[str]
+) -> dict[str, Any]:
+    """The private claims of a payload, named as the caller named them."""
+    if prefix:
+        start = f"{prefix}_"
+        return {
+            name[len(start) :]: value
+            for name, value in payload.items()
+            if name.startswith(start) and len(name) > len(start) and name not in reserved
+        }
+    return {
+        name: value
+        for name, value in payload.items()
+        if name not in reserved and not (namespace and name.startswith(namespace))
+    }
+
+
+def read_public_claims(payload: Mapping[str, Any], *, namespace: str) -> dict[str, Any]:
+    """The public claims of a payload, unflattened, without their namespace."""
+    if not namespace:
+        return {}
+    claims: dict[str, Any] = {}
+    for name, value in payload.items():
+        if name.startswith(namespace) and len(name) > len(namespace):
+            _place(claims, name[len(namespace) :].split("/"), value)
+    return claims
+
+
+def _place(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    for key in path[:-1]:
+        branch = tree.get(key)
+        if not isinstance(branch, dict):
+            branch = tree[key] = {}
+        tree = branch
+    tree[path[-1]] = value

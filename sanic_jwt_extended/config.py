@@ -1,0 +1,114 @@
+"""The options of `JWT.config`, their defaults, and the checks run when initialising closes.
+
+Names and defaults are those of sanic-jwt-extended 1.0, plus `leeway` and
+`decode_algorithms`. Options can be set only inside the `JWT.initialize(app)` block:
+afterwards the object is read-only, so a running app cannot be reconfigured half-way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from .exceptions import ConfigurationConflictError
+
+if TYPE_CHECKING:
+    from .blacklist import BlacklistABC
+
+# The 1.0 docs and the 1.0 code spell the locations differently; both are accepted.
+_LOCATION_ALIASES = {
+    "header": "header",
+    "headers": "header",
+    "cookies": "cookies",
+    "query": "query",
+    "query_string": "query",
+}
+
+
+class ReadOnlyAfterInit:
+    """Refuses unknown attribute names always, and every assignment once `lock()` ran.
+
+    Unknown names are refused so that a misspelt option fails loudly instead of being
+    silently ignored.
+    """
+
+    _locked = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._locked:
+            raise RuntimeError(
+                f"{type(self).__name__}.{name} cannot be changed after JWT.initialize() closed"
+            )
+        if name not in {f.name for f in fields(self)}:  # type: ignore[arg-type]
+            raise AttributeError(f"{type(self).__name__} has no option {name!r}")
+        object.__setattr__(self, name, value)
+
+    def lock(self) -> None:
+        object.__setattr__(self, "_locked", True)
+
+
+@dataclass(eq=False)
+class Config(ReadOnlyAfterInit):
+    """Every option of the extension, with the 1.0 defaults."""
+
+    # Keys: a secret for HS*, a PEM key pair for RS*, PS*, ES* and EdDSA.
+    secret_key: str | bytes | None = None
+    public_key: str | bytes | None = None
+    private_key: str | bytes | None = None
+    algorithm: str = "HS256"
+    decode_algorithms: list[str] | None = None  # None: [algorithm]
+    # Registered claims set on every token, and verified on decode when set.
+    default_iss: str | None = None
+    default_aud: str | list[str] | None = None
+    leeway: timedelta = timedelta(0)
+    json_encoder: type[json.JSONEncoder] = json.JSONEncoder
+    access_token_expires: timedelta | Literal[False] = timedelta(minutes=15)
+    refresh_token_expires: timedelta | Literal[False] = timedelta(days=30)
+    # Where tokens are looked for, in this order.
+    token_location: tuple[str, ...] = ("header",)
+    jwt_header_key: str = "Authorization"
+    refresh_jwt_header_key: str = "X-Refresh-Token"
+    jwt_header_prefix: str = "Bearer"
+    refresh_jwt_header_prefix: str = "Bearer"
+    jwt_cookie: str = "access_token_cookie"
+    refresh_jwt_cookie: str = "refresh_token_cookie"
+    csrf_protect: bool = True
+    csrf_request_methods: tuple[str, ...] = ("POST", "PUT", "PATCH", "DELETE")
+    jwt_csrf_header: str = "X-CSRF-Token"
+    refresh_jwt_csrf_header: str = "X-CSRF-Token"
+    jwt_query_param_name: str = "jwt"
+    # Claims beyond the registered ones.
+    public_claim_namespace: str = ""
+    private_claim_prefix: str = ""
+    use_acl: bool = False
+    acl_claim: str = "role"
+    # Revocation.
+    use_blacklist: bool = False
+    blacklist_class: type[BlacklistABC] | None = None
+    blacklist_init_kwargs: dict[str, Any] | None = field(default=None)
+
+    def check(self) -> None:
+        """Raise ConfigurationConflictError for options that cannot work together."""
+        normalize_locations(self.token_location)
+        for name in ("access_token_expires", "refresh_token_expires"):
+            value = getattr(self, name)
+            if value is not False and not isinstance(value, timedelta):
+                raise ConfigurationConflictError(f"{name} must be a timedelta or False")
+        if not isinstance(self.leeway, timedelta):
+            raise ConfigurationConflictError("leeway must be a timedelta")
+        if self.use_acl and not self.acl_claim:
+            raise ConfigurationConflictError("use_acl needs an acl_claim name")
+
+
+def normalize_locations(token_location: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    names = (token_location,) if isinstance(token_location, str) else tuple(token_location)
+    if not names:
+        raise ConfigurationConflictError("token_location must name at least one location")
+    try:
+        return tuple(dict.fromkeys(_LOCATION_ALIASES[name] for name in names))
+    except (KeyError, TypeError):
+        raise ConfigurationConflictError(
+            f"token_location {token_location!r} is not made of {sorted(_LOCATION_ALIASES)}"
+        ) from None

@@ -1,0 +1,68 @@
+"""Exceptions raised by the extension.
+
+Each one maps to a handler of `JWT.handler` (see `handler.py`) that turns it into a JSON
+response. Invalid and expired tokens raise PyJWT's own `InvalidTokenError` and
+`ExpiredSignatureError`, re-exported here, so callers can catch either spelling.
+"""
+
+from jwt import ExpiredSignatureError, InvalidTokenError
+
+__all__ = [
+    "AccessDeniedError",
+    "BlacklistUnavailableError",
+    "CSRFError",
+    "ConfigurationConflictError",
+    "ExpiredSignatureError",
+    "FreshTokenRequiredError",
+    "InvalidHeaderError",
+    "InvalidTokenError",
+    "JWTDecodeError",
+    "JWTExtendedException",
+    "NoAuthorizationError",
+    "RevokedTokenError",
+    "WrongTokenError",
+]
+
+
+class JWTExtendedException(Exception):
+    """Base class of every error this extension raises itself."""
+
+
+class ConfigurationConflictError(JWTExtendedException):
+    """The configuration, or a call, contradicts itself (e.g. HS256 without a secret)."""
+
+
+class NoAuthorizationError(JWTExtendedException):
+    """No token was found in any configured location."""
+
+
+class InvalidHeaderError(JWTExtendedException):
+    """A token header is present but not of the form `<prefix> <jwt>`."""
+
+
+class JWTDecodeError(JWTExtendedException):
+    """The token verified, but a claim it must carry is missing or of the wrong type."""
+
+
+class WrongTokenError(JWTExtendedException):
+    """A refresh token was sent where an access token was expected, or the reverse."""
+
+
+class RevokedTokenError(JWTExtendedException):
+    """The token, or every token of its subject, has been revoked."""
+
+
+class FreshTokenRequiredError(JWTExtendedException):
+    """The view needs a fresh access token (one issued by a login, not by a refresh)."""
+
+
+class AccessDeniedError(JWTExtendedException):
+    """The token's role is not allowed on this view."""
+
+
+class CSRFError(JWTExtendedException):
+    """A cookie-borne token came without the matching double-submit CSRF header."""
+
+
+class BlacklistUnavailableError(JWTExtendedException):
+    """The blacklist could not be consulted; the request is refused rather than let through."""

@@ -1,0 +1,84 @@
+"""Finding the raw token in a request: header, cookies or query string, in configured order."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sanic import Request
+
+from .exceptions import CSRFError, InvalidHeaderError
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .tokens import Token, TokenType
+
+
+@dataclass(frozen=True)
+class FoundToken:
+    raw: str
+    location: str
+
+
+def find_token(
+    request: Request,
+    config: Config,
+    locations: tuple[str, ...],
+    token_type: TokenType,
+    *,
+    foreign_scheme_is_absent: bool,
+) -> FoundToken | None:
+    """The first token found in `locations`, or None when there is none at all.
+
+    A header of another scheme (say `Basic ...`) is an InvalidHeaderError, unless
+    `foreign_scheme_is_absent`, as `jwt_optional` wants, where it counts as no token.
+    """
+    refresh = token_type == "refresh"
+    for location in locations:
+        if location == "header":
+            raw = _from_header(
+                request,
+                config.refresh_jwt_header_key if refresh else config.jwt_header_key,
+                config.refresh_jwt_header_prefix if refresh else config.jwt_header_prefix,
+                foreign_scheme_is_absent,
+            )
+        elif location == "cookies":
+            raw = request.cookies.get(config.refresh_jwt_cookie if refresh else config.jwt_cookie)
+        else:
+            raw = request.args.get(config.jwt_query_param_name)
+        if raw:
+            return FoundToken(raw, location)
+    return None
+
+
+def _from_header(
+    request: Request, name: str, prefix: str, foreign_scheme_is_absent: bool
+) -> str | None:
+    value: str | None = request.headers.get(name)
+    if value is None:
+        return None
+    parts = value.split()
+    expected = f"{name}: {prefix} <JWT>" if prefix else f"{name}: <JWT>"
+    if prefix:
+        # Authentication schemes are case-insensitive (RFC 9110 11.1).
+        if not parts or parts[0].casefold() != prefix.casefold():
+            if foreign_scheme_is_absent:
+                return None
+            raise InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
+        parts = parts[1:]
+    if len(parts) != 1:
+        raise InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
+    return parts[0]
+
+
+def check_csrf(request: Request, config: Config, token: Token) -> None:
+    """The double-submit check: a cookie-borne token's `csrf` must come back in a header."""
+    if request.method not in config.csrf_request_methods:
+        return
+    header = config.refresh_jwt_csrf_header if token.type == "refresh" else config.jwt_csrf_header
+    sent = request.headers.get(header)
+    if not sent or not token.csrf:
+        raise CSRFError(f"Missing CSRF token in the {header} header")
+    if not hmac.compare_digest(sent.encode(), token.csrf.encode()):
+        raise CSRFError("CSRF double submit tokens do not match")

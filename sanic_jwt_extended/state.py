@@ -1,0 +1,90 @@
+"""What `JWT.initialize(app)` leaves behind for one app.
+
+The 1.0 API is class-level (`JWT.create_access_token(...)` names no app), yet tests and
+services run several apps in one process. So each app keeps its own state on `app.ctx`;
+the decorators use the state of the request's app, and the class-level calls use it too
+when they run inside a request, else the state of the app initialised last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from sanic import Request, Sanic
+from sanic.exceptions import ServerError
+
+from .blacklist import BlacklistABC
+from .claims import reserved_claims
+from .config import Config, normalize_locations
+from .exceptions import ConfigurationConflictError
+from .handler import Handler
+from .keys import KeyRing
+
+_STATE_ATTRIBUTE = "sanic_jwt_extended"
+
+
+@dataclass(eq=False)
+class JWTState:
+    """One app's configuration, handlers and blacklist, and what is derived from them."""
+
+    config: Config = field(default_factory=Config)
+    handler: Handler = field(default_factory=Handler)
+    blacklist: BlacklistABC | None = None
+    # Derived once when initialising closes, so that requests only read them.
+    keys: KeyRing | None = None
+    locations: tuple[str, ...] = ()
+    reserved: frozenset[str] = frozenset()
+    # The longest any token lives (None: some never expire); revoke_all keeps its
+    # cut-off that long.
+    longest_lifetime: timedelta | None = None
+
+    def close(self) -> None:
+        """Validate the configuration, derive what requests need, and lock it."""
+        config = self.config
+        config.check()
+        self.keys = KeyRing.from_config(config)
+        self.locations = normalize_locations(config.token_location)
+        self.reserved = reserved_claims(config.acl_claim)
+        access, refresh = config.access_token_expires, config.refresh_token_expires
+        if access is not False and refresh is not False:
+            self.longest_lifetime = max(access, refresh) + config.leeway
+        config.lock()
+        self.handler.lock()
+
+    @property
+    def uses_csrf(self) -> bool:
+        """Tokens carry a CSRF value only when they may travel in cookies."""
+        return self.config.csrf_protect and "cookies" in self.locations
+
+
+_latest: JWTState | None = None
+
+
+def attach(app: Sanic[Any, Any], state: JWTState) -> None:
+    global _latest  # the class-level API's notion of "the" app
+    setattr(app.ctx, _STATE_ATTRIBUTE, state)
+    _latest = state
+
+
+def state_of(app: Sanic[Any, Any]) -> JWTState:
+    state: JWTState | None = getattr(app.ctx, _STATE_ATTRIBUTE, None)
+    if state is None or state.keys is None:
+        raise ConfigurationConflictError(
+            f"JWT.initialize() has not been completed for app {app.name!r}"
+        )
+    return state
+
+
+def current_state() -> JWTState:
+    """The state of the app serving the current request, else of the last initialised."""
+    try:
+        state: JWTState | None = getattr(Request.get_current().app.ctx, _STATE_ATTRIBUTE, None)
+    except ServerError:  # not inside a request
+        state = None
+    if state is not None and state.keys is not None:
+        return state
+    if _latest is None or _latest.keys is None:
+        raise ConfigurationConflictError("JWT.initialize(app) has not been completed")
+    return _latest

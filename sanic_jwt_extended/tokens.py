@@ -1,0 +1,247 @@
+"""Encoding tokens, and `Token`: a decoded, verified token as handed to views."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import secrets
+import time
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import jwt
+from jwt.exceptions import InvalidJTIError, InvalidSubjectError
+
+from .claims import named_claims, read_private_claims, read_public_claims
+from .exceptions import ConfigurationConflictError, InvalidTokenError, JWTDecodeError
+from .revocation import schedule_revocation
+from .state import current_state
+
+if TYPE_CHECKING:
+    from .state import JWTState
+
+TokenType = Literal["access", "refresh"]
+
+# RFC 8725 3.10: a token must not choose the key that verifies it.
+_KEY_CHOOSING_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
+# Claim errors PyJWT reports that the 1.0 API calls decode errors (missing or ill-typed).
+_CLAIM_ERRORS = (
+    jwt.MissingRequiredClaimError,
+    InvalidSubjectError,
+    InvalidJTIError,
+    jwt.InvalidIssuedAtError,
+)
+
+
+def encode_token(
+    state: JWTState,
+    token_type: TokenType,
+    identity: Any,
+    *,
+    role: str | None,
+    fresh: bool | None,
+    expires_delta: timedelta | Literal[False] | None,
+    public_claims: Mapping[str, Any] | None,
+    private_claims: Mapping[str, Any] | None,
+    iss: str | None,
+    aud: str | list[str] | None,
+    nbf: datetime | float | None,
+) -> str:
+    """Build, sign and serialise one token; the JWT class methods are thin calls to this."""
+    config = state.config
+    assert state.keys is not None  # set when initialising closed
+    payload = named_claims(
+        private_claims,
+        public_claims,
+        prefix=config.private_claim_prefix,
+        namespace=config.public_claim_namespace,
+        reserved=state.reserved,
+    )
+    if role is not None:
+        if not config.use_acl:
+            raise ConfigurationConflictError("a role needs use_acl = True")
+        payload[config.acl_claim] = role
+    if fresh is not None:
+        payload["fresh"] = bool(fresh)
+    if state.uses_csrf:
+        payload["csrf"] = secrets.token_urlsafe(16)
+    # Microseconds in iat let revoke_all tell apart tokens issued within one second.
+    now = math.floor(time.time() * 1e6) / 1e6
+    payload.update(sub=str(identity), iat=now, nbf=now if nbf is None else _timestamp(nbf))
+    payload["jti"] = uuid.uuid4().hex
+    lifetime = _lifetime(state, token_type, expires_delta)
+    if lifetime is not False:
+        payload["exp"] = now + lifetime.total_seconds()
+    iss = iss or config.default_iss
+    aud = aud or config.default_aud
+    if iss is not None:
+        payload["iss"] = iss
+    if aud is not None:
+        payload["aud"] = aud
+    return jwt.encode(
+        payload,
+        state.keys.signing_key,
+        algorithm=state.keys.algorithm,
+        headers={"class": token_type},
+        json_encoder=config.json_encoder,
+    )
+
+
+def _lifetime(
+    state: JWTState, token_type: TokenType, expires_delta: timedelta | Literal[False] | None
+) -> timedelta | Literal[False]:
+    if expires_delta is None:
+        if token_type == "access":
+            return state.config.access_token_expires
+        return state.config.refresh_token_expires
+    if expires_delta is not False and not isinstance(expires_delta, timedelta):
+        raise TypeError(
+            "expires_delta must be a timedelta, or False for a token that never expires"
+        )
+    return expires_delta
+
+
+def _timestamp(moment: datetime | float) -> float:
+    if isinstance(moment, datetime):
+        # A naive datetime is taken as UTC, as PyJWT does.
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return float(moment)
+
+
+class Token:
+    """A token whose signature and claims have been verified.
+
+    `Token(raw_jwt)` decodes and verifies with the configuration of the app serving the
+    current request (or of the app initialised last), raising the same errors the view
+    decorators answer with 401, 422 and so on.
+    """
+
+    raw_jwt: str
+    raw_data: dict[str, Any]
+    type: TokenType
+    role: str | None
+    fresh: bool | None
+    csrf: str | None
+    iss: str | None
+    sub: str
+    aud: str | list[str] | None
+    exp: datetime | None
+    nbf: datetime
+    iat: datetime
+    jti: uuid.UUID
+
+    def __init__(self, raw_jwt: str, *, state: JWTState | None = None) -> None:
+        self._state = state or current_state()
+        header, payload = _verify(raw_jwt, self._state)
+        self.raw_jwt = raw_jwt
+        self.raw_data = payload
+        self.type = header["class"]
+        self.role = _claim(payload, self._state.config.acl_claim, str)
+        self.fresh = _claim(payload, "fresh", bool)
+        self.csrf = _claim(payload, "csrf", str)
+        self.iss = _claim(payload, "iss", str)
+        self.sub = payload["sub"]
+        self.aud = _audience(payload)
+        self.exp = _moment(payload, "exp")
+        self.nbf = _moment(payload, "nbf")
+        self.iat = _moment(payload, "iat")
+        self.jti = _uuid(payload["jti"])
+
+    @property
+    def identity(self) -> str:
+        """The subject (`sub`) of the token: the identity it was created for."""
+        return self.sub
+
+    @cached_property
+    def private_claims(self) -> dict[str, Any]:
+        """Private claims as the creator passed them, without `private_claim_prefix`."""
+        config = self._state.config
+        return read_private_claims(
+            self.raw_data,
+            prefix=config.private_claim_prefix,
+            namespace=config.public_claim_namespace,
+            reserved=self._state.reserved,
+        )
+
+    @cached_property
+    def public_claims(self) -> dict[str, Any]:
+        """Public claims as the creator passed them: nested again, without the namespace."""
+        return read_public_claims(
+            self.raw_data, namespace=self._state.config.public_claim_namespace
+        )
+
+    def revoke(self) -> asyncio.Task[None]:
+        """Put this token on the blacklist.
+
+        The revocation starts at once; awaiting the result waits for it and raises its
+        errors. Inside a protected view, the response also waits for it.
+        """
+        return schedule_revocation(self._state, self)
+
+    def __repr__(self) -> str:
+        return f"<Token {self.type} sub={self.sub!r} jti={self.jti.hex}>"
+
+
+def _verify(raw_jwt: str, state: JWTState) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Check signature, algorithm, time claims and iss/aud; return header and payload."""
+    config, keys = state.config, state.keys
+    assert keys is not None  # set when initialising closed
+    try:
+        decoded = jwt.api_jwt.decode_complete(
+            raw_jwt,
+            keys.verification_key,
+            algorithms=list(keys.decode_algorithms),
+            options={
+                "require": ["sub", "iat", "nbf", "jti"],
+                "verify_aud": config.default_aud is not None,
+            },
+            audience=config.default_aud,
+            issuer=config.default_iss,
+            leeway=config.leeway,
+        )
+    except _CLAIM_ERRORS as error:
+        raise JWTDecodeError(str(error)) from error
+    header: dict[str, Any] = decoded["header"]
+    if not _KEY_CHOOSING_HEADERS.isdisjoint(header):
+        raise InvalidTokenError("Tokens that name their own key (jku, jwk, x5u, x5c) are refused")
+    if header.get("class") not in ("access", "refresh"):
+        raise JWTDecodeError("The token class (access or refresh) is missing or unknown")
+    return header, decoded["payload"]
+
+
+def _claim(payload: Mapping[str, Any], name: str, kind: type) -> Any:
+    value = payload.get(name)
+    if value is not None and not isinstance(value, kind):
+        raise JWTDecodeError(f"Claim {name!r} must be of type {kind.__name__}")
+    return value
+
+
+def _audience(payload: Mapping[str, Any]) -> str | list[str] | None:
+    aud = payload.get("aud")
+    if aud is None or isinstance(aud, str):
+        return aud
+    if isinstance(aud, list) and all(isinstance(item, str) for item in aud):
+        return aud
+    raise JWTDecodeError("Claim 'aud' must be a string or a list of strings")
+
+
+def _moment(payload: Mapping[str, Any], name: str) -> Any:
+    value = payload.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise JWTDecodeError(f"Claim {name!r} must be a number of seconds")
+    try:
+        return datetime.fromtimestamp(value, tz=UTC)
+    except (OverflowError, OSError, ValueError) as error:
+        raise JWTDecodeError(f"Claim {name!r} is out of range") from error
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(hex=value)
+    except ValueError as error:
+        raise JWTDecodeError("Claim 'jti' must be a UUID") from error
