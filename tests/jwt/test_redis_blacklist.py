@@ -1,0 +1,142 @@
+"""RedisBlacklist against a real Redis: shared by apps, entries expiring with their tokens."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+
+import pytest
+from redis.asyncio import Redis
+from sanic import Sanic
+
+from sanic_jwt_extended import JWT
+from sanic_jwt_extended.blacklist import RedisBlacklist
+from sanic_jwt_extended.exceptions import BlacklistUnavailableError
+from sanic_jwt_extended.tokens import Token
+
+from .conftest import AppFactory, bearer
+
+DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """Keys of their own for each test, so tests cannot see each other's revocations."""
+    return f"test-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def redis(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(redis_url)
+    yield client
+    keys = [key async for key in client.scan_iter(f"{key_prefix}:*")]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture
+def make_redis_app(make_app: AppFactory, redis_url: str, key_prefix: str) -> Callable[..., Sanic]:
+    def build(**options: object) -> Sanic:
+        kwargs = {"url": redis_url, "key_prefix": key_prefix}
+        return make_app(
+            use_blacklist=True,
+            blacklist_class=RedisBlacklist,
+            blacklist_init_kwargs=kwargs,
+            **options,
+        )
+
+    return build
+
+
+async def status_of(app: Sanic, raw: str) -> int:
+    _, response = await app.asgi_client.get("/protected", headers=bearer(raw))
+    return response.status
+
+
+async def test_a_token_revoked_through_one_app_is_refused_by_another(
+    make_redis_app: Callable[..., Sanic],
+) -> None:
+    first, second = make_redis_app(), make_redis_app()
+    raw = JWT.create_access_token("alice")
+    assert await status_of(second, raw) == 200
+
+    _, response = await first.asgi_client.post("/logout", headers=bearer(raw))
+    assert response.status == 200
+    assert await status_of(first, raw) == 401
+    assert await status_of(second, raw) == 401
+
+
+async def test_the_entry_expires_when_its_token_would(
+    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+) -> None:
+    make_redis_app()
+    token = Token(JWT.create_access_token("alice", expires_delta=timedelta(minutes=10)))
+    forever = Token(JWT.create_access_token("alice", expires_delta=False))
+    await JWT.revoke(token)
+    await JWT.revoke(forever)
+
+    ttl = await redis.ttl(f"{key_prefix}:jti:{token.jti.hex}")
+    assert 590 <= ttl <= 600
+    assert await redis.ttl(f"{key_prefix}:jti:{forever.jti.hex}") == -1  # kept: never expires
+    assert await redis.exists(f"{key_prefix}:jti:{token.raw_jwt}") == 0  # keyed by jti only
+
+
+async def test_revoke_all_across_two_apps_sharing_redis(
+    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+) -> None:
+    first, second = make_redis_app(), make_redis_app()
+    before = JWT.create_access_token("alice")
+    bob = JWT.create_access_token("bob")
+
+    _, response = await first.asgi_client.post("/revoke-all/alice")
+    assert response.status == 200
+    after = JWT.create_access_token("alice")  # a new login, most likely in the same second
+
+    for app in (first, second):
+        assert await status_of(app, before) == 401
+        assert await status_of(app, after) == 200
+        assert await status_of(app, bob) == 200
+    # The cut-off lives as long as the longest-lived token: the refresh token, 30 days.
+    ttl = await redis.ttl(f"{key_prefix}:identity:alice")
+    assert timedelta(days=30) - timedelta(seconds=10) <= timedelta(seconds=ttl)
+    assert timedelta(seconds=ttl) <= timedelta(days=30)
+
+
+async def test_the_1_0_connection_info_shape_is_accepted(
+    make_app: AppFactory, redis_url: str, key_prefix: str
+) -> None:
+    app = make_app(
+        use_blacklist=True,
+        blacklist_class=RedisBlacklist,
+        blacklist_init_kwargs={
+            "connection_info": {"address": redis_url, "minsize": 5, "maxsize": 10},
+            "key_prefix": key_prefix,
+        },
+    )
+    raw = JWT.create_access_token("alice")
+    _, response = await app.asgi_client.post("/logout", headers=bearer(raw))
+    assert response.status == 200
+    assert await status_of(app, raw) == 401
+
+
+async def test_a_redis_that_is_gone_refuses_requests_with_503(make_app: AppFactory) -> None:
+    app = make_app(
+        use_blacklist=True,
+        blacklist_class=RedisBlacklist,
+        blacklist_init_kwargs={"url": DEAD_REDIS},
+    )
+    raw = JWT.create_access_token("alice")
+    for method, path in [("get", "/protected"), ("get", "/optional"), ("post", "/logout")]:
+        _, response = await getattr(app.asgi_client, method)(path, headers=bearer(raw))
+        assert (response.status, response.json) == (
+            503,
+            {"msg": "The token blacklist cannot be reached."},
+        ), path
+    with pytest.raises(BlacklistUnavailableError):
+        await JWT.revoke_all("alice")
+    assert JWT.blacklist is not None
+    with pytest.raises(BlacklistUnavailableError):
+        await JWT.blacklist.ping()
+    await JWT.blacklist.close()
