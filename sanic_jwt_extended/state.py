@@ -45,6 +45,7 @@ class JWTState:
         config = self.config
         config.check()
         self.keys = KeyRing.from_config(config)
+        config.decode_algorithms = list(self.keys.decode_algorithms)  # show the default applied
         self.locations = normalize_locations(config.token_location)
         self.reserved = reserved_claims(config.acl_claim)
         access, refresh = config.access_token_expires, config.refresh_token_expires

@@ -61,6 +61,7 @@ def test_the_manager_is_the_jwt_class_and_its_config_stays_readable() -> None:
         manager.config.private_claim_prefix = "stores_api"
     assert manager is JWT
     assert JWT.config.private_claim_prefix == "stores_api"
+    assert JWT.config.decode_algorithms == ["HS256"]  # the default, [algorithm], applied
 
 
 def test_config_is_read_only_after_the_block_closes() -> None:
