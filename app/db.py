@@ -1,0 +1,94 @@
+"""The database: one tortoise-orm context per application, never the process-global one.
+
+tortoise-orm 1.x keeps its connections in a `TortoiseContext` found through a context
+variable. Its Sanic helper (`register_tortoise`) installs that context as the single
+process-wide fallback, which would stop two apps with different databases from living in
+one process (as the tests need). So each app owns its context, opened on server start,
+and a request middleware makes it current for the task that serves the request: Sanic
+runs the middleware and the handler in that same task, so every query the handler makes
+resolves to this app's connections.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sanic import Request, Sanic
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
+
+MODEL_MODULES = ["app.models"]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The tortoise config for our models on `database_url`.
+
+    The connection is named after the URL's scheme because tortoise caches each model's
+    INSERT statement process-wide under the connection's name: were SQLite and PostgreSQL
+    apps both to call theirs "default", one would run the other's SQL dialect.
+    """
+    name = urlsplit(database_url).scheme
+    return {
+        "connections": {name: database_url},
+        "apps": {"models": {"models": MODEL_MODULES, "default_connection": name}},
+    }
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    """Create the directory of a SQLite file (the default lives in `data/`); SQLite won't."""
+    described = expand_db_url(database_url)
+    if described["engine"] != "tortoise.backends.sqlite":
+        return
+    file_path = described["credentials"]["file_path"]
+    if file_path != ":memory:":
+        Path(file_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def connect(database_url: str) -> TortoiseContext:
+    """Open a context on `database_url` without making it current anywhere."""
+    ensure_sqlite_directory(database_url)
+    context = TortoiseContext()
+    with context:  # init binds the models through whichever context is current
+        await context.init(config=tortoise_config(database_url))
+    return context
+
+
+@asynccontextmanager
+async def open_database(database_url: str) -> AsyncIterator[TortoiseContext]:
+    """Connect, create any missing table, and make the context current until exit.
+
+    For code that runs outside a server: the command line and the main process.
+    """
+    context = await connect(database_url)
+    async with context:
+        await context.generate_schemas(safe=True)
+        yield context
+
+
+async def ping(context: TortoiseContext) -> None:
+    """Run a trivial query, raising if the database cannot answer."""
+    await context.db().execute_query("SELECT 1")
+
+
+def register_database(app: Sanic[Any, Any], database_url: str) -> None:
+    """Tie the app's database context to the server's lifecycle and to each request."""
+
+    @app.main_process_start
+    async def create_schema(app: Sanic[Any, Any]) -> None:
+        """Create missing tables once, before the workers start, so they never race."""
+        async with open_database(database_url):
+            pass
+
+    @app.before_server_start
+    async def open_connections(app: Sanic[Any, Any]) -> None:
+        app.ctx.orm = await connect(database_url)
+
+    @app.on_request
+    async def use_app_database(request: Request) -> None:
+        request.app.ctx.orm.__enter__()
+
+    @app.after_server_stop
+    async def close_connections(app: Sanic[Any, Any]) -> None:
+        await app.ctx.orm.close_connections()

@@ -1,0 +1,37 @@
+"""The application factory: everything an app needs, built from its settings alone."""
+
+from typing import Any
+
+from sanic import Sanic
+
+from app.auth import configure_jwt
+from app.context import AppContext
+from app.db import register_database
+from app.errors import register_error_handlers
+from app.passwords import Passwords
+from app.routes import BLUEPRINTS
+from app.settings import Settings
+
+APP_NAME = "stores_api"
+
+
+def create_app(settings: Settings) -> Sanic[Any, AppContext]:
+    """A new app for `settings`; two of them with different settings can share a process."""
+    app: Sanic[Any, AppContext] = Sanic(
+        APP_NAME, ctx=AppContext(settings=settings, passwords=Passwords(settings))
+    )
+    app.config.update(
+        {
+            "REQUEST_MAX_SIZE": settings.request_max_size,
+            # Every error is JSON, including those raised before a route is found.
+            "FALLBACK_ERROR_FORMAT": "json",
+            # sanic-ext would add its own 400-status validation and /docs routes.
+            "AUTO_EXTEND": False,
+        }
+    )
+    register_database(app, settings.database_url)
+    app.ctx.blacklist = configure_jwt(app, settings)
+    register_error_handlers(app)
+    for blueprint in BLUEPRINTS:
+        app.blueprint(blueprint)
+    return app

@@ -1,0 +1,21 @@
+"""Stores: named containers of items."""
+
+from typing import TYPE_CHECKING
+
+from tortoise import fields
+from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.models.item import Item
+
+
+class Store(Model):
+    """A store; its name is unique across all stores."""
+
+    id = fields.IntField(primary_key=True)
+    name = fields.CharField(max_length=80, unique=True)
+
+    items: fields.ReverseRelation["Item"]
+
+    class Meta:
+        table = "stores"

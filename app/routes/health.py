@@ -1,0 +1,41 @@
+"""Liveness that means something: the database answers and the blacklist is reachable."""
+
+import asyncio
+from collections.abc import Awaitable
+
+from sanic import Blueprint, HTTPResponse, Request
+from sanic.response import json
+
+from app.context import app_context
+from app.db import ping
+
+bp = Blueprint("health")
+
+# A dependency that takes longer than this is as good as down for a health probe.
+CHECK_TIMEOUT_SECONDS = 3.0
+
+
+async def _status(check: Awaitable[None]) -> str:
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_SECONDS):
+            await check
+    except Exception:
+        return "unavailable"
+    return "ok"
+
+
+@bp.get("/health")
+async def health(request: Request) -> HTTPResponse:
+    """200 when both parts answer; 503 naming the part that does not."""
+    context = app_context(request)
+    parts = {
+        "database": await _status(ping(context.orm)),
+        "blacklist": await _status(context.blacklist.ping()),
+    }
+    failing = [name for name, status in parts.items() if status != "ok"]
+    if not failing:
+        return json({"status": "ok", **parts})
+    return json(
+        {"msg": f"Unavailable: {', '.join(failing)}.", "status": "unavailable", **parts},
+        status=503,
+    )

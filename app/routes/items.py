@@ -1,0 +1,68 @@
+"""Items: users browse and edit them, a fresh login is needed to add one, admins delete."""
+
+from sanic import Blueprint, HTTPResponse, Request
+
+from app.auth import admin_required
+from app.models import Item, Store
+from app.routes.payloads import message, parse_body, parse_query, respond
+from app.routes.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate
+from app.routes.storage import get_or_404, unique_name
+from sanic_jwt_extended import jwt_required
+from sanic_jwt_extended.tokens import Token
+
+bp = Blueprint("items", url_prefix="/items")
+
+NAME_TAKEN = "An item with that name already exists in this store."
+
+
+@bp.get("")
+@jwt_required
+async def list_items(request: Request, token: Token) -> HTTPResponse:
+    """One page of items by id, optionally of one store, with the total for paging."""
+    page = parse_query(request, ItemPage)
+    query = Item.all() if page.store_id is None else Item.filter(store_id=page.store_id)
+    items = await query.order_by("id").offset(page.offset).limit(page.limit)
+    return respond(
+        ItemList(
+            items=[ItemOut.model_validate(item) for item in items],
+            total=await query.count(),
+            limit=page.limit,
+            offset=page.offset,
+        )
+    )
+
+
+@bp.post("")
+@jwt_required(fresh_required=True)  # type: ignore[arg-type]  # extension typing
+async def create_item(request: Request, token: Token) -> HTTPResponse:
+    body = parse_body(request, ItemIn)
+    store = await get_or_404(Store, body.store_id, "Store")
+    with unique_name(NAME_TAKEN):
+        item = await Item.create(name=body.name, price=body.price, store=store)
+    return respond(ItemOut.model_validate(item), status=201)
+
+
+@bp.get("/<item_id:int>")
+@jwt_required
+async def get_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
+    return respond(ItemOut.model_validate(await get_or_404(Item, item_id, "Item")))
+
+
+@bp.put("/<item_id:int>")
+@jwt_required
+async def update_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
+    """Rename and reprice an item; it stays in its store."""
+    body = parse_body(request, ItemUpdate)
+    item = await get_or_404(Item, item_id, "Item")
+    item.name, item.price = body.name, body.price
+    with unique_name(NAME_TAKEN):
+        await item.save(update_fields=["name", "price"])
+    return respond(ItemOut.model_validate(item))
+
+
+@bp.delete("/<item_id:int>")
+@admin_required()
+async def delete_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
+    item = await get_or_404(Item, item_id, "Item")
+    await item.delete()
+    return message("Item deleted.")

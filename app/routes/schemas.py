@@ -1,0 +1,171 @@
+"""Request and response bodies (pydantic v2).
+
+Requests are strict: unknown fields are refused, and nothing is coerced (a string is not
+a number, a boolean is not a number). Responses are built from the models by attribute,
+so a field that is not listed here, like the password hash, can never leak.
+"""
+
+import unicodedata
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+
+from app.models import Role
+
+# Ids are 32-bit integer columns; a larger id cannot exist, and must not reach the driver.
+MAX_ID = 2**31 - 1
+
+
+def _storable(text: str) -> str:
+    """Refuse what a database would choke on: lone surrogates, NUL and other controls."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    if any(unicodedata.category(char) == "Cc" for char in text):
+        raise ValueError("must not contain control characters")
+    return text
+
+
+def _json_number(value: Any) -> Decimal:
+    """Accept a JSON number only. Bodies are parsed with floats as Decimal, so 0.1 is exact."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError("must be a JSON number")
+    return Decimal(value)
+
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    AfterValidator(_storable),
+]
+Username = Annotated[
+    str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+]
+Password = Annotated[
+    str, StringConstraints(min_length=8, max_length=128), AfterValidator(_storable)
+]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_json_number),
+    Field(ge=0, le=1_000_000, decimal_places=2),
+    PlainSerializer(float, return_type=float),
+]
+
+
+class RequestBody(BaseModel):
+    """Base of every request body: strict, closed to unknown fields, immutable."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+class Credentials(RequestBody):
+    """A new account: the username and password rules apply."""
+
+    username: Username
+    password: Password
+
+
+class Login(RequestBody):
+    """Login takes any strings: a name or password that breaks the rules just won't match."""
+
+    username: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_storable)]
+    password: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_storable)]
+
+
+class StoreIn(RequestBody):
+    name: Name
+
+
+class ItemUpdate(RequestBody):
+    name: Name
+    price: Price
+
+
+class ItemIn(ItemUpdate):
+    store_id: Id
+
+
+class RoleChange(RequestBody):
+    # JSON has no enums: the role arrives as its string, which strict mode would refuse.
+    role: Annotated[Role, Field(strict=False)]
+
+
+class Page(BaseModel):
+    """`?limit=&offset=`; query values are strings, so they are converted, not strict."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=MAX_ID)
+
+
+class ItemPage(Page):
+    store_id: Id | None = None
+
+
+class ResponseBody(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class UserOut(ResponseBody):
+    id: int
+    username: str
+    role: Role
+
+
+class StoreOut(ResponseBody):
+    id: int
+    name: str
+
+
+class ItemOut(ResponseBody):
+    id: int
+    name: str
+    price: Price
+    store_id: int
+
+
+class StoreWithItems(StoreOut):
+    items: list[ItemOut]
+
+
+class StoreList(ResponseBody):
+    stores: list[StoreOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ItemList(ResponseBody):
+    items: list[ItemOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class Me(ResponseBody):
+    id: int
+    username: str
+    role: str | None
+    private_claims: dict[str, Any]
+
+
+class AccessToken(ResponseBody):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+
+
+class TokenPair(AccessToken):
+    refresh_token: str

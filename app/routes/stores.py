@@ -1,0 +1,58 @@
+"""Stores: anyone may browse, any user may open one, only an admin may close one."""
+
+from sanic import Blueprint, HTTPResponse, Request
+
+from app.auth import admin_required
+from app.models import Item, Store
+from app.routes.payloads import message, parse_body, parse_query, respond
+from app.routes.schemas import ItemOut, Page, StoreIn, StoreList, StoreOut, StoreWithItems
+from app.routes.storage import get_or_404, unique_name
+from sanic_jwt_extended import jwt_required
+from sanic_jwt_extended.tokens import Token
+
+bp = Blueprint("stores", url_prefix="/stores")
+
+
+@bp.get("")
+async def list_stores(request: Request) -> HTTPResponse:
+    """One page of stores, by id, with the total count for paging."""
+    page = parse_query(request, Page)
+    stores = await Store.all().order_by("id").offset(page.offset).limit(page.limit)
+    return respond(
+        StoreList(
+            stores=[StoreOut.model_validate(store) for store in stores],
+            total=await Store.all().count(),
+            limit=page.limit,
+            offset=page.offset,
+        )
+    )
+
+
+@bp.post("")
+@jwt_required
+async def create_store(request: Request, token: Token) -> HTTPResponse:
+    body = parse_body(request, StoreIn)
+    with unique_name("A store with that name already exists."):
+        store = await Store.create(name=body.name)
+    return respond(StoreOut.model_validate(store), status=201)
+
+
+@bp.get("/<store_id:int>")
+async def get_store(request: Request, store_id: int) -> HTTPResponse:
+    """A store and all of its items."""
+    store = await get_or_404(Store, store_id, "Store")
+    items = await Item.filter(store_id=store.id).order_by("id")
+    return respond(
+        StoreWithItems(
+            id=store.id, name=store.name, items=[ItemOut.model_validate(i) for i in items]
+        )
+    )
+
+
+@bp.delete("/<store_id:int>")
+@admin_required()
+async def delete_store(request: Request, store_id: int, token: Token) -> HTTPResponse:
+    """Delete a store; the foreign key's ON DELETE CASCADE takes its items with it."""
+    store = await get_or_404(Store, store_id, "Store")
+    await store.delete()
+    return message("Store deleted.")
