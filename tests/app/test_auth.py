@@ -1,0 +1,280 @@
+"""POST /register, /login, /refresh, /logout and GET /me."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import jwt
+import pytest
+from sanic_jwt_extended import JWT
+
+from app.db import open_database
+from app.models import User
+from app.settings import Settings
+from tests.app.conftest import PASSWORD, SECRET, Api, Session, bearer, build_app, promote
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+def claims(token: str) -> dict[str, Any]:
+    """The payload of a token issued by the app under test, verified with its secret."""
+    return jwt.decode(token, SECRET, algorithms=["HS256"])
+
+
+def refresh_header(token: str) -> dict[str, str]:
+    return {"X-Refresh-Token": f"Bearer {token}"}
+
+
+# POST /register
+
+
+async def test_register_creates_a_user_with_the_user_role(api: Api) -> None:
+    response = await api.call("POST", "/register", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 201
+    assert response.json == {"id": 1, "username": "alice", "role": "USER"}
+
+
+async def test_register_stores_only_an_argon2id_hash(api: Api, settings: Settings) -> None:
+    await api.register("alice")
+    async with open_database(settings.database_url):
+        user = await User.get(username="alice")
+    assert user.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in user.password_hash
+
+
+async def test_register_refuses_a_taken_username(api: Api) -> None:
+    await api.register("alice")
+    response = await api.call(
+        "POST", "/register", json={"username": "alice", "password": "other-pass"}
+    )
+    assert response.status_code == 409
+    assert response.json == {"msg": "That username is taken."}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"username": "alice", "password": PASSWORD, "role": "ADMIN"}, "role"),
+        ({"username": "alice", "password": PASSWORD, "extra": 1}, "extra"),
+        ({"username": "al", "password": PASSWORD}, "username"),
+        ({"username": "a" * 65, "password": PASSWORD}, "username"),
+        ({"username": "alice smith", "password": PASSWORD}, "username"),
+        ({"username": "élise", "password": PASSWORD}, "username"),
+        ({"username": 12345, "password": PASSWORD}, "username"),
+        ({"username": "alice", "password": "short12"}, "password"),
+        ({"username": "alice", "password": "p" * 129}, "password"),
+        ({"username": "alice", "password": 12345678}, "password"),
+        ({"password": PASSWORD}, "username"),
+    ],
+)
+async def test_register_refuses_invalid_bodies(api: Api, body: dict[str, Any], field: str) -> None:
+    response = await api.call("POST", "/register", json=body)
+    assert response.status_code == 422
+    assert response.json["msg"] == "The request is invalid."
+    assert [error["loc"] for error in response.json["errors"]] == [[field]]
+    listed = await api.call("POST", "/login", json={"username": "alice", "password": PASSWORD})
+    assert listed.status_code == 401, "nothing was created"
+
+
+async def test_register_accepts_the_limits_of_the_rules(api: Api) -> None:
+    await api.register("a.b", "p" * 8)
+    await api.register("A_z-0" + "9" * 59, "p" * 128)
+
+
+# POST /login
+
+
+async def test_login_issues_a_fresh_access_token_and_a_refresh_token(api: Api) -> None:
+    user_id = await api.register("alice")
+    response = await api.call("POST", "/login", json={"username": "alice", "password": PASSWORD})
+    assert response.status_code == 200
+    body = response.json
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 15 * 60
+    access, refresh = claims(body["access_token"]), claims(body["refresh_token"])
+    expected = {
+        "sub": str(user_id),
+        "role": "USER",
+        "stores_api_uid": user_id,
+        "stores_api_username": "alice",
+        "stores_api_is_admin": False,
+    }
+    assert access.items() >= (expected | {"fresh": True}).items()
+    assert refresh.items() >= expected.items()
+    assert jwt.get_unverified_header(body["refresh_token"])["class"] == "refresh"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"username": "alice", "password": "wrong password"},
+        {"username": "nobody", "password": PASSWORD},
+        {"username": "alice", "password": ""},
+    ],
+)
+async def test_login_gives_one_answer_for_any_wrong_credentials(
+    api: Api, body: dict[str, str]
+) -> None:
+    await api.register("alice")
+    response = await api.call("POST", "/login", json=body)
+    assert response.status_code == 401
+    assert response.json == {"msg": "Invalid credentials."}
+
+
+async def test_login_refuses_unknown_fields(api: Api) -> None:
+    body = {"username": "alice", "password": PASSWORD, "remember": True}
+    response = await api.call("POST", "/login", json=body)
+    assert response.status_code == 422
+
+
+async def test_login_rehashes_a_password_hashed_with_older_parameters(
+    api: Api, settings: Settings
+) -> None:
+    await api.register("alice")
+    stronger = build_app(settings.model_copy(update={"password_time_cost": 2}))
+    await Api(stronger).login("alice")
+    async with open_database(settings.database_url):
+        user = await User.get(username="alice")
+    assert ",t=2," in user.password_hash
+    await Api(stronger).login("alice")
+
+
+# POST /refresh
+
+
+async def test_refresh_gives_a_non_fresh_access_token(api: Api, user: Session) -> None:
+    response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    assert response.status_code == 200
+    assert set(response.json) == {"access_token", "token_type", "expires_in"}
+    assert response.json["token_type"] == "Bearer"
+    assert claims(response.json["access_token"])["fresh"] is False
+
+
+async def test_refresh_reads_the_role_again_from_the_database(
+    api: Api, user: Session, settings: Settings
+) -> None:
+    await promote(settings, "alice")
+    refreshed = claims(await api.refreshed(user))
+    assert refreshed["role"] == "ADMIN"
+    assert refreshed["stores_api_is_admin"] is True
+
+
+async def test_refresh_refuses_a_user_who_no_longer_exists(
+    api: Api, user: Session, settings: Settings
+) -> None:
+    async with open_database(settings.database_url):
+        await User.filter(username="alice").delete()
+    response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    assert response.status_code == 401
+    assert response.json == {"msg": "User no longer exists."}
+
+
+async def test_refresh_needs_a_refresh_token(api: Api, user: Session) -> None:
+    missing = await api.call("POST", "/refresh")
+    assert missing.status_code == 401
+    access_instead = await api.call("POST", "/refresh", headers=refresh_header(user.access))
+    assert access_instead.status_code == 422
+    tampered = await api.call(
+        "POST", "/refresh", headers=refresh_header(user.refresh[:-4] + "AAAA")
+    )
+    assert tampered.status_code == 422
+
+
+async def test_a_refresh_token_is_not_an_access_token(api: Api, user: Session) -> None:
+    response = await api.call("GET", "/me", headers=bearer(user.refresh))
+    assert response.status_code == 422
+
+
+# POST /logout
+
+
+async def test_logout_revokes_the_access_token(api: Api, user: Session) -> None:
+    response = await api.call("POST", "/logout", headers=user.headers)
+    assert response.status_code == 200
+    assert response.json == {"msg": "Logged out."}
+    again = await api.call("GET", "/me", headers=user.headers)
+    assert again.status_code == 401
+    assert again.json == {"msg": "Token has been revoked."}
+    assert (
+        await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    ).status_code == 200
+
+
+async def test_logout_revokes_the_refresh_token_sent_with_it(api: Api, user: Session) -> None:
+    headers = user.headers | refresh_header(user.refresh)
+    assert (await api.call("POST", "/logout", headers=headers)).status_code == 200
+    response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    assert response.status_code == 401
+
+
+async def test_logout_leaves_the_users_other_sessions_alone(api: Api, user: Session) -> None:
+    other = await api.login("alice")
+    await api.call("POST", "/logout", headers=user.headers | refresh_header(user.refresh))
+    assert (await api.call("GET", "/me", headers=other.headers)).status_code == 200
+    assert (
+        await api.call("POST", "/refresh", headers=refresh_header(other.refresh))
+    ).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "refresh_value",
+    ["Basic abc", "Bearer", "Bearer not-a-jwt", "Bearer a b"],
+)
+async def test_logout_with_a_bad_refresh_header_revokes_nothing(
+    api: Api, user: Session, refresh_value: str
+) -> None:
+    response = await api.call(
+        "POST", "/logout", headers=user.headers | {"X-Refresh-Token": refresh_value}
+    )
+    assert response.status_code == 422
+    assert (await api.call("GET", "/me", headers=user.headers)).status_code == 200
+
+
+async def test_logout_refuses_an_access_token_or_another_users_token_as_refresh(
+    api: Api, user: Session
+) -> None:
+    await api.register("bob")
+    bob = await api.login("bob")
+    for wrong in (user.access, bob.refresh):
+        response = await api.call("POST", "/logout", headers=user.headers | refresh_header(wrong))
+        assert response.status_code == 422
+    assert (
+        await api.call("POST", "/refresh", headers=refresh_header(bob.refresh))
+    ).status_code == 200
+
+
+async def test_logout_ignores_an_expired_refresh_token(api: Api, user: Session) -> None:
+    expired = JWT.create_refresh_token("1", expires_delta=timedelta(seconds=-5))
+    response = await api.call("POST", "/logout", headers=user.headers | refresh_header(expired))
+    assert response.status_code == 200
+    assert (await api.call("GET", "/me", headers=user.headers)).status_code == 401
+
+
+async def test_logout_needs_an_access_token(api: Api, user: Session) -> None:
+    assert (await api.call("POST", "/logout")).status_code == 401
+    assert (await api.call("POST", "/logout", headers=bearer(user.refresh))).status_code == 422
+
+
+# GET /me
+
+
+async def test_me_describes_the_bearer(api: Api, user: Session) -> None:
+    response = await api.call("GET", "/me", headers=user.headers)
+    assert response.status_code == 200
+    assert response.json == {
+        "id": 1,
+        "username": "alice",
+        "role": "USER",
+        "private_claims": {"uid": 1, "username": "alice", "is_admin": False},
+    }
+
+
+async def test_me_needs_a_token(api: Api) -> None:
+    response = await api.call("GET", "/me")
+    assert response.status_code == 401
+    assert set(response.json) == {"msg"}
+    expired = JWT.create_access_token("1", expires_delta=timedelta(seconds=-5))
+    assert (await api.call("GET", "/me", headers=bearer(expired))).status_code == 401
+    assert (await api.call("GET", "/me", headers={"Authorization": "Basic abc"})).status_code == 422
