@@ -7,11 +7,11 @@ from typing import Any
 
 import jwt
 import pytest
-from sanic_jwt_extended import JWT
 
 from app.db import open_database
 from app.models import User
 from app.settings import Settings
+from sanic_jwt_extended import JWT
 from tests.app.conftest import PASSWORD, SECRET, Api, Session, bearer, build_app, promote
 
 pytestmark = pytest.mark.usefixtures("database_url")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sanic_jwt_extended import JWT
 
+from sanic_jwt_extended import JWT
 from tests.app.conftest import Api, Session, bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")

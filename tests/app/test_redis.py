@@ -1,0 +1,68 @@
+"""Two apps sharing one Redis blacklist (as workers or hosts do) see each other's revocations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from app.settings import Settings
+from tests.app.conftest import Api, build_app, promote
+
+
+@pytest.fixture
+async def shared_redis(redis_url: str) -> AsyncIterator[str]:
+    """The test Redis database, emptied before and after."""
+    client = Redis.from_url(redis_url)
+    await client.flushdb()
+    yield redis_url
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+def two_apps(settings: Settings, shared_redis: str) -> tuple[Api, Api]:
+    """Two apps on the same database and Redis, with settings of their own otherwise."""
+    first = build_app(settings.model_copy(update={"redis_url": shared_redis}))
+    second = build_app(
+        settings.model_copy(update={"redis_url": shared_redis, "access_token_minutes": 5})
+    )
+    return Api(first), Api(second)
+
+
+async def test_health_reports_the_redis_blacklist(two_apps: tuple[Api, Api]) -> None:
+    response = await two_apps[0].call("GET", "/health")
+    assert response.json == {"status": "ok", "database": "ok", "blacklist": "ok"}
+
+
+async def test_a_token_revoked_through_one_app_is_refused_by_the_other(
+    two_apps: tuple[Api, Api],
+) -> None:
+    first, second = two_apps
+    await first.register("alice")
+    session = await first.login("alice")
+    assert (await second.call("GET", "/me", headers=session.headers)).status_code == 200
+    assert (await first.call("POST", "/logout", headers=session.headers)).status_code == 200
+    response = await second.call("GET", "/me", headers=session.headers)
+    assert response.status_code == 401
+    assert response.json == {"msg": "Token has been revoked."}
+
+
+async def test_a_demoted_admins_old_token_is_refused_by_both_apps(
+    two_apps: tuple[Api, Api], settings: Settings
+) -> None:
+    first, second = two_apps
+    await first.register("alice")
+    await promote(settings, "alice")
+    await promote(settings, "root")
+    alice, root = await second.login("alice"), await first.login("root")
+    assert (await second.call("GET", "/users/2", headers=alice.headers)).status_code == 200
+    demoted = await first.call("PATCH", "/users/1", json={"role": "USER"}, headers=root.headers)
+    assert demoted.json["role"] == "USER"
+    for api in two_apps:
+        response = await api.call("GET", "/users/2", headers=alice.headers)
+        assert response.status_code == 401
+        assert response.json == {"msg": "Token has been revoked."}
+    again = await second.login("alice")
+    assert (await first.call("GET", "/users/2", headers=again.headers)).status_code == 403

@@ -1,0 +1,115 @@
+"""settings.toml, APP_<KEY> overrides, and what production refuses."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import pytest
+from argon2 import PasswordHasher
+from pydantic import ValidationError
+
+from app.settings import SAMPLE_SECRET_KEY, SETTINGS_FILE, Settings
+
+
+@pytest.fixture(autouse=True)
+def _no_app_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start each test from settings.toml alone, whatever the developer's shell exports."""
+    for name in Settings.model_fields:
+        monkeypatch.delenv(f"APP_{name.upper()}", raising=False)
+
+
+def test_settings_toml_gives_the_documented_defaults() -> None:
+    settings = Settings()
+    assert (settings.env, settings.host, settings.port, settings.workers) == (
+        "development",
+        "127.0.0.1",
+        8000,
+        1,
+    )
+    assert settings.private_claim_prefix == "stores_api"
+    assert settings.database_url == "sqlite://data/stores.sqlite3"
+    assert settings.redis_url == ""
+    assert settings.secret == SAMPLE_SECRET_KEY
+
+
+def test_settings_toml_sets_every_key_and_documents_it() -> None:
+    text = SETTINGS_FILE.read_text()
+    assert set(tomllib.loads(text)) == set(Settings.model_fields)
+    lines = text.splitlines()
+    for number, line in enumerate(lines):
+        if re.match(r"^\w+ = ", line):
+            assert lines[number - 1].startswith("#"), f"{line!r} has no comment above it"
+
+
+def test_the_password_cost_defaults_are_argon2_cffis_own() -> None:
+    settings, library = Settings(), PasswordHasher()
+    assert settings.password_time_cost == library.time_cost
+    assert settings.password_memory_kib == library.memory_cost
+    assert settings.password_parallelism == library.parallelism
+
+
+def test_every_key_can_be_overridden_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_PORT", "9001")
+    monkeypatch.setenv("APP_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("APP_REDIS_URL", "redis://cache:6379/2")
+    monkeypatch.setenv("APP_DATABASE_URL", "postgres://u:p@db:5432/stores")
+    settings = Settings()
+    assert settings.port == 9001
+    assert settings.secret == "from-the-environment"
+    assert settings.redis_url == "redis://cache:6379/2"
+    assert settings.database_url == "postgres://u:p@db:5432/stores"
+
+
+def test_values_given_in_code_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_PORT", "9001")
+    assert Settings(port=9002).port == 9002
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("port", "70000"),
+        ("workers", "0"),
+        ("algorithm", "none"),
+        ("env", "staging"),
+        ("database_url", "mongodb://localhost/x"),
+        ("private_claim_prefix", "has space"),
+        ("unknown_key", "x"),
+    ],
+)
+def test_invalid_values_are_refused(key: str, value: str) -> None:
+    with pytest.raises(ValidationError):
+        Settings(**{key: value})
+
+
+def production(**values: object) -> Settings:
+    return Settings(env="production", **values)
+
+
+def test_production_refuses_the_sample_secret() -> None:
+    with pytest.raises(ValidationError, match="sample"):
+        production()
+
+
+@pytest.mark.parametrize(("algorithm", "needed"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_production_needs_a_secret_as_long_as_the_hash(algorithm: str, needed: int) -> None:
+    with pytest.raises(ValidationError, match=f"at least {needed} bytes"):
+        production(algorithm=algorithm, secret_key="s" * (needed - 1))
+    assert production(algorithm=algorithm, secret_key="s" * needed).secret == "s" * needed
+
+
+def test_the_secret_length_counts_utf8_bytes() -> None:
+    assert production(secret_key="é" * 16).secret == "é" * 16
+    with pytest.raises(ValidationError):
+        production(secret_key="é" * 15 + "e")
+
+
+def test_production_refuses_several_workers_without_a_shared_blacklist() -> None:
+    with pytest.raises(ValidationError, match="redis_url"):
+        production(secret_key="s" * 32, workers=2)
+    assert production(secret_key="s" * 32, workers=2, redis_url="redis://r:6379/0").workers == 2
+
+
+def test_development_accepts_the_sample_secret_and_several_workers() -> None:
+    assert Settings(workers=2).secret == SAMPLE_SECRET_KEY
