@@ -133,8 +133,8 @@ class RedisBlacklist(BlacklistABC):
 
     async def register(self, token: Token) -> None:
         ttl = None
-        if token.exp is not None:
-            ttl = max(1, math.ceil(token.exp.timestamp() - time.time()))
+        if token.refused_after is not None:
+            ttl = max(1, math.ceil(token.refused_after.timestamp() - time.time()))
         with self._reachable() as redis:
             await redis.set(self._jti_key(token.jti.hex), b"1", ex=ttl)
 

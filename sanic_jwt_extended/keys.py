@@ -36,6 +36,11 @@ class KeyRing:
         decode_algorithms = tuple(
             _known(name) for name in (config.decode_algorithms or [algorithm])
         )
+        if algorithm not in decode_algorithms:
+            raise ConfigurationConflictError(
+                f"decode_algorithms {list(decode_algorithms)} must include algorithm "
+                f"{algorithm!r}, or the app would refuse its own tokens"
+            )
         families = {name in HMAC_ALGORITHMS for name in (algorithm, *decode_algorithms)}
         if len(families) > 1:
             raise ConfigurationConflictError(
@@ -62,6 +67,8 @@ class KeyRing:
             raise ConfigurationConflictError(f"{algorithm} needs both private_key and public_key")
         private = _prepare(algorithm, config.private_key, "private_key")
         public = _prepare(algorithm, config.public_key, "public_key")
+        if hasattr(public, "private_bytes"):  # PyJWT takes a private key for EC and OKP
+            raise ConfigurationConflictError("public_key holds a private key")
         # A probe signature proves the two keys are a pair and fit every decode algorithm,
         # so a mismatch fails at start-up rather than as 422s on every request.
         for name in decode_algorithms:

@@ -81,9 +81,14 @@ def state_of(app: Sanic[Any, Any]) -> JWTState:
 def current_state() -> JWTState:
     """The state of the app serving the current request, else of the last initialised."""
     try:
-        state: JWTState | None = getattr(Request.get_current().app.ctx, _STATE_ATTRIBUTE, None)
+        request = Request.get_current()
     except ServerError:  # not inside a request
-        state = None
+        request = None
+    # Sanic leaves the last request in the context after it is answered (its ASGI test
+    # client even in the caller's context), so only a request still being served counts.
+    state: JWTState | None = None
+    if request is not None and not request.responded:
+        state = getattr(request.app.ctx, _STATE_ATTRIBUTE, None)
     if state is not None and state.keys is not None:
         return state
     if _latest is None or _latest.keys is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 import secrets
 import time
 import uuid
@@ -16,7 +17,12 @@ import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
 from .claims import named_claims, read_private_claims, read_public_claims
-from .exceptions import ConfigurationConflictError, InvalidTokenError, JWTDecodeError
+from .exceptions import (
+    ConfigurationConflictError,
+    ExpiredSignatureError,
+    InvalidTokenError,
+    JWTDecodeError,
+)
 from .revocation import schedule_revocation
 from .state import current_state
 
@@ -25,6 +31,9 @@ if TYPE_CHECKING:
 
 TokenType = Literal["access", "refresh"]
 
+# The compact JWS form: three unpadded base64url segments. Checked first, so that padding,
+# non-ASCII text or bytes that are not UTF-8 never reach the JSON and base64 decoders.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 # RFC 8725 3.10: a token must not choose the key that verifies it.
 _KEY_CHOOSING_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
 # Claim errors PyJWT reports that the 1.0 API calls decode errors (missing or ill-typed).
@@ -32,7 +41,6 @@ _CLAIM_ERRORS = (
     jwt.MissingRequiredClaimError,
     InvalidSubjectError,
     InvalidJTIError,
-    jwt.InvalidIssuedAtError,
 )
 
 
@@ -149,11 +157,20 @@ class Token:
         self.nbf = _moment(payload, "nbf")
         self.iat = _moment(payload, "iat")
         self.jti = _uuid(payload["jti"])
+        _check_lifetime(self, self._state.config.leeway)
 
     @property
     def identity(self) -> str:
         """The subject (`sub`) of the token: the identity it was created for."""
         return self.sub
+
+    @property
+    def refused_after(self) -> datetime | None:
+        """When this token stops being accepted (`exp` plus leeway); None: never.
+
+        A blacklist need not remember a revocation past this moment.
+        """
+        return None if self.exp is None else self.exp + self._state.config.leeway
 
     @cached_property
     def private_claims(self) -> dict[str, Any]:
@@ -186,9 +203,15 @@ class Token:
 
 
 def _verify(raw_jwt: str, state: JWTState) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check signature, algorithm, time claims and iss/aud; return header and payload."""
+    """Check form, signature, algorithm, required claims and iss/aud; return header and payload.
+
+    Time claims are checked by `_check_lifetime` once their types are known to be right:
+    PyJWT would read `"exp": true` as 1970 and answer "expired" instead of "ill-typed".
+    """
     config, keys = state.config, state.keys
     assert keys is not None  # set when initialising closed
+    if not isinstance(raw_jwt, str) or not _COMPACT_JWS.fullmatch(raw_jwt):
+        raise InvalidTokenError("Not a JWT: expected three base64url segments")
     try:
         decoded = jwt.api_jwt.decode_complete(
             raw_jwt,
@@ -197,10 +220,12 @@ def _verify(raw_jwt: str, state: JWTState) -> tuple[dict[str, Any], dict[str, An
             options={
                 "require": ["sub", "iat", "nbf", "jti"],
                 "verify_aud": config.default_aud is not None,
+                "verify_exp": False,
+                "verify_nbf": False,
+                "verify_iat": False,
             },
             audience=config.default_aud,
             issuer=config.default_iss,
-            leeway=config.leeway,
         )
     except _CLAIM_ERRORS as error:
         raise JWTDecodeError(str(error)) from error
@@ -210,6 +235,16 @@ def _verify(raw_jwt: str, state: JWTState) -> tuple[dict[str, Any], dict[str, An
     if header.get("class") not in ("access", "refresh"):
         raise JWTDecodeError("The token class (access or refresh) is missing or unknown")
     return header, decoded["payload"]
+
+
+def _check_lifetime(token: Token, leeway: timedelta) -> None:
+    now = datetime.now(UTC)
+    if token.exp is not None and token.exp <= now - leeway:
+        raise ExpiredSignatureError("Signature has expired")
+    if token.nbf > now + leeway:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
+    if token.iat > now + leeway:
+        raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
 
 
 def _claim(payload: Mapping[str, Any], name: str, kind: type) -> Any:
@@ -229,9 +264,9 @@ def _audience(payload: Mapping[str, Any]) -> str | list[str] | None:
 
 
 def _moment(payload: Mapping[str, Any], name: str) -> Any:
-    value = payload.get(name)
-    if value is None:
+    if name not in payload:  # only exp may be absent: the others are required
         return None
+    value = payload[name]
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise JWTDecodeError(f"Claim {name!r} must be a number of seconds")
     try:

@@ -94,6 +94,7 @@ def test_a_misspelt_option_fails_loudly() -> None:
         ({"secret_key": SECRET, "algorithm": "none"}, "unknown algorithm 'none'"),
         ({"secret_key": SECRET, "decode_algorithms": ["HS256", "none"]}, "'none'"),
         ({"secret_key": SECRET, "decode_algorithms": ["HS256", "RS256"]}, "cannot mix"),
+        ({"secret_key": SECRET, "algorithm": "HS512", "decode_algorithms": ["HS256"]}, "include"),
         ({"secret_key": SECRET, "token_location": ("header", "body")}, "token_location"),
         ({"secret_key": SECRET, "token_location": ()}, "at least one location"),
         ({"secret_key": SECRET, "access_token_expires": 900}, "timedelta or False"),

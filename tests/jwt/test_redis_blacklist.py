@@ -83,6 +83,15 @@ async def test_the_entry_expires_when_its_token_would(
     assert await redis.exists(f"{key_prefix}:jti:{token.raw_jwt}") == 0  # keyed by jti only
 
 
+async def test_the_entry_outlives_its_token_by_the_leeway(
+    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+) -> None:
+    make_redis_app(leeway=timedelta(minutes=1))
+    token = Token(JWT.create_access_token("alice", expires_delta=timedelta(minutes=10)))
+    await JWT.revoke(token)
+    assert 650 <= await redis.ttl(f"{key_prefix}:jti:{token.jti.hex}") <= 660
+
+
 async def test_revoke_all_across_two_apps_sharing_redis(
     make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
 ) -> None:

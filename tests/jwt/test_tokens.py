@@ -245,3 +245,15 @@ def test_a_custom_json_encoder_serialises_claim_values(make_app: AppFactory) -> 
     value = uuid.uuid4()
     token = Token(JWT.create_access_token("alice", private_claims={"device": value}))
     assert token.private_claims == {"device": str(value)}
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [lambda raw: raw + "=", lambda raw: raw + " ", lambda raw: raw.replace(".", "é.", 1)],
+    ids=["base64-padding", "trailing-space", "non-ascii"],
+)
+def test_only_the_compact_form_is_accepted(make_app: AppFactory, damage: object) -> None:
+    make_app()
+    raw = JWT.create_access_token("alice")
+    with pytest.raises(InvalidTokenError, match="three base64url segments"):
+        Token(damage(raw))  # type: ignore[operator]
