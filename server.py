@@ -15,8 +15,10 @@ from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
-from sanic import Sanic
+from sanic import Request, Sanic
+from sanic.http import Http
 from sanic.log import logger
+from sanic.response import BaseHTTPResponse
 from sanic.worker.loader import AppLoader
 from tortoise.exceptions import BaseORMException
 
@@ -24,6 +26,9 @@ from app import create_app
 from app.admin import make_admin
 from app.routes.schemas import Credentials
 from app.settings import Settings
+
+# How long the first worker waits, once serving, before logging that the server is ready.
+MANAGER_SETTLE_SECONDS = 0.5
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +73,30 @@ def _served_app(settings: Settings) -> Sanic[Any, Any]:
     app = create_app(settings)
     app.main_process_start(_share_ready_flag)
     app.after_server_start(_announce_ready)
+    _close_connections_once_stopping(app)
     return app
+
+
+def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:
+    """Answer with `Connection: close` once the server has begun to stop.
+
+    On stopping, Sanic closes the connections that are idle and waits for the others. A
+    keep-alive connection whose request was in flight would otherwise stay open, idle,
+    after its response, and Sanic would wait for it until the graceful-shutdown timeout
+    and then fail to exit. Closing it with its last response lets the worker end at once.
+    """
+    stopping = False
+
+    async def begin_stopping(app: Sanic[Any, Any]) -> None:
+        nonlocal stopping
+        stopping = True
+
+    async def close_after_response(request: Request, response: BaseHTTPResponse) -> None:
+        if stopping and isinstance(request.stream, Http):
+            request.stream.keep_alive = False
+
+    app.before_server_stop(begin_stopping)
+    app.register_middleware(close_after_response, "response")
 
 
 async def _share_ready_flag(app: Sanic[Any, Any]) -> None:
@@ -76,7 +104,14 @@ async def _share_ready_flag(app: Sanic[Any, Any]) -> None:
 
 
 async def _announce_ready(app: Sanic[Any, Any]) -> None:
-    """Log once, from whichever worker is first able to answer requests."""
+    """Log once, from whichever worker is first able to answer requests.
+
+    Sanic's manager notices a worker's start-up only when it next polls (every 0.1 s),
+    and a SIGTERM that arrives before it has noticed leaves it waiting 30 s for an
+    acknowledgement that will never come, then exiting with status 1. Waiting a few
+    polls before saying "ready" keeps a client that stops us at once from hitting that.
+    """
+    await asyncio.sleep(MANAGER_SETTLE_SECONDS)
     announced = app.shared_ctx.announced
     with announced.get_lock():
         if announced.value:
