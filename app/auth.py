@@ -67,8 +67,8 @@ def refresh_token(user: User) -> str:
 def admin_required(*, fresh: bool = False) -> Callable[[View], View]:
     """Require an admin: role ADMIN in the ACL claim and the private claim `is_admin` true.
 
-    The two are issued together, so a token with only one of them was not made by this
-    service's login or refresh, and is refused.
+    The extension checks the role (403 through the `access_denied` handler); the claim is
+    checked here, with the same answer, so that neither alone opens an admin route.
     """
 
     def decorate(view: View) -> View:

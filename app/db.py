@@ -87,6 +87,12 @@ def register_database(app: Sanic[Any, Any], database_url: str) -> None:
 
     @app.on_request
     async def use_app_database(request: Request) -> None:
+        """Make this app's context current for the rest of the request's task.
+
+        Entered without a matching exit, as `Tortoise.init` itself does: the task ends
+        with the request (or serves only this app's next keep-alive request), and the
+        context's single reset token could not be shared by concurrent requests anyway.
+        """
         request.app.ctx.orm.__enter__()
 
     @app.after_server_stop
