@@ -27,7 +27,6 @@ from .state import JWTState, state_of
 from .tokens import Token, TokenType
 
 View = TypeVar("View", bound=Callable[..., Any])
-Decorator = Callable[[View], View]
 
 
 @overload
@@ -39,7 +38,7 @@ def jwt_required(
     allow: Iterable[str] | None = None,
     deny: Iterable[str] | None = None,
     fresh_required: bool = False,
-) -> Decorator[View]: ...
+) -> Callable[[View], View]: ...
 def jwt_required(
     function: View | None = None,
     *,
@@ -60,7 +59,7 @@ def jwt_optional(
     *,
     allow: Iterable[str] | None = None,
     deny: Iterable[str] | None = None,
-) -> Decorator[View]: ...
+) -> Callable[[View], View]: ...
 def jwt_optional(
     function: View | None = None,
     *,
@@ -81,7 +80,7 @@ def refresh_jwt_required(
     allow: Iterable[str] | None = None,
     deny: Iterable[str] | None = None,
     fresh_required: bool = False,
-) -> Decorator[View]: ...
+) -> Callable[[View], View]: ...
 def refresh_jwt_required(
     function: View | None = None,
     *,

@@ -33,7 +33,7 @@ async def list_items(request: Request, token: Token) -> HTTPResponse:
 
 
 @bp.post("")
-@jwt_required(fresh_required=True)  # type: ignore[arg-type]  # extension typing
+@jwt_required(fresh_required=True)
 async def create_item(request: Request, token: Token) -> HTTPResponse:
     body = parse_body(request, ItemIn)
     store = await get_or_404(Store, body.store_id, "Store")
