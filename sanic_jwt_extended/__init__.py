@@ -6,7 +6,7 @@ with JWT.initialize(app) as manager:
     manager.config.secret_key = "..."
 """
 
-from .decorators import jwt_optional, jwt_required, refresh_jwt_required
+from .decorators import jwt_optional, jwt_required, refresh_jwt_required, verify_jwt_in_request
 from .jwt_manager import JWT
 
-__all__ = ["JWT", "jwt_optional", "jwt_required", "refresh_jwt_required"]
+__all__ = ["JWT", "jwt_optional", "jwt_required", "refresh_jwt_required", "verify_jwt_in_request"]

@@ -8,8 +8,15 @@ import pytest
 from sanic import Request
 from sanic.response import HTTPResponse, json
 
-from sanic_jwt_extended import JWT, jwt_optional, jwt_required, refresh_jwt_required
+from sanic_jwt_extended import (
+    JWT,
+    jwt_optional,
+    jwt_required,
+    refresh_jwt_required,
+    verify_jwt_in_request,
+)
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
+from sanic_jwt_extended.tokens import Token
 
 from .conftest import AppFactory, bearer
 
@@ -231,8 +238,6 @@ class TestCookiesAndCsrf:
         assert response.status == 200
 
     async def test_unsafe_methods_need_the_double_submit_value(self, make_app: AppFactory) -> None:
-        from sanic_jwt_extended.tokens import Token
-
         app = make_app(token_location=("cookies",))
         raw = JWT.create_access_token("alice")
         csrf = Token(raw).csrf
@@ -257,8 +262,6 @@ class TestCookiesAndCsrf:
         assert response.status == 200
 
     async def test_refresh_cookies_use_their_own_names(self, make_app: AppFactory) -> None:
-        from sanic_jwt_extended.tokens import Token
-
         app = make_app(token_location=("cookies",), refresh_jwt_csrf_header="X-CSRF-Refresh")
         raw = JWT.create_refresh_token("alice")
         headers = {**self.cookie("refresh_token_cookie", raw), "X-CSRF-Refresh": Token(raw).csrf}
@@ -297,4 +300,24 @@ async def test_every_handler_can_be_replaced(make_app: AppFactory) -> None:
     assert response.json == {"msg": "No token, no tea.", "error": "NoAuthorizationError"}
     # Handlers not replaced keep their defaults.
     _, response = await app.asgi_client.get("/protected", headers={"Authorization": "Basic x"})
+    assert response.status == 422
+
+
+async def test_verify_jwt_in_request_runs_the_same_checks_inline(make_app: AppFactory) -> None:
+    app = make_app()
+
+    @app.post("/logout-both")
+    @jwt_required
+    async def logout_both(request: Request, token: Token) -> HTTPResponse:
+        refresh = await verify_jwt_in_request(request, refresh=True, optional=True)
+        return json({"access": token.type, "refresh": refresh and refresh.type})
+
+    access, refresh = JWT.create_access_token("a"), JWT.create_refresh_token("a")
+    _, response = await app.asgi_client.post("/logout-both", headers=bearer(access))
+    assert response.json == {"access": "access", "refresh": None}
+    both = {**bearer(access), "X-Refresh-Token": f"Bearer {refresh}"}
+    _, response = await app.asgi_client.post("/logout-both", headers=both)
+    assert response.json == {"access": "access", "refresh": "refresh"}
+    wrong = {**bearer(access), "X-Refresh-Token": f"Bearer {access}"}
+    _, response = await app.asgi_client.post("/logout-both", headers=wrong)
     assert response.status == 422
