@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Unpack
 
 from sanic import Request, Sanic
 
@@ -16,7 +15,7 @@ from .config import Config
 from .handler import HANDLED_EXCEPTIONS, Handler
 from .revocation import revoke_identity
 from .state import JWTState, attach, current_state, state_of
-from .tokens import Token, encode_token
+from .tokens import Token, TokenOptions, encode_token
 
 # Set on app.ctx once the app's error handlers and listeners are registered, so that
 # initialising the same app again does not register them twice.
@@ -58,56 +57,21 @@ class JWT:
         identity: Any,
         role: str | None = None,
         fresh: bool | None = None,
-        *,
-        expires_delta: timedelta | Literal[False] | None = None,
-        public_claims: Mapping[str, Any] | None = None,
-        private_claims: Mapping[str, Any] | None = None,
-        iss: str | None = None,
-        aud: str | list[str] | None = None,
-        nbf: datetime | float | None = None,
+        **options: Unpack[TokenOptions],
     ) -> str:
-        """A signed access token for `identity` (stored as the string `sub`)."""
-        return encode_token(
-            current_state(),
-            "access",
-            identity,
-            role=role,
-            fresh=fresh,
-            expires_delta=expires_delta,
-            public_claims=public_claims,
-            private_claims=private_claims,
-            iss=iss,
-            aud=aud,
-            nbf=nbf,
-        )
+        """A signed access token for `identity` (stored as the string `sub`).
+
+        `options` are keyword-only: `expires_delta`, `public_claims`, `private_claims`,
+        `iss`, `aud`, `nbf`.
+        """
+        return encode_token(current_state(), "access", identity, role, fresh, **options)
 
     @classmethod
     def create_refresh_token(
-        cls,
-        identity: Any,
-        role: str | None = None,
-        *,
-        expires_delta: timedelta | Literal[False] | None = None,
-        public_claims: Mapping[str, Any] | None = None,
-        private_claims: Mapping[str, Any] | None = None,
-        iss: str | None = None,
-        aud: str | list[str] | None = None,
-        nbf: datetime | float | None = None,
+        cls, identity: Any, role: str | None = None, **options: Unpack[TokenOptions]
     ) -> str:
         """A signed refresh token; like an access token, but never fresh."""
-        return encode_token(
-            current_state(),
-            "refresh",
-            identity,
-            role=role,
-            fresh=None,
-            expires_delta=expires_delta,
-            public_claims=public_claims,
-            private_claims=private_claims,
-            iss=iss,
-            aud=aud,
-            nbf=nbf,
-        )
+        return encode_token(current_state(), "refresh", identity, role, None, **options)
 
     @classmethod
     def revoke(cls, token: Token) -> asyncio.Task[None]:

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
@@ -44,19 +44,30 @@ _CLAIM_ERRORS = (
 )
 
 
+class TokenOptions(TypedDict, total=False):
+    """The keyword-only options of `JWT.create_access_token` and `create_refresh_token`."""
+
+    expires_delta: timedelta | Literal[False] | None
+    public_claims: Mapping[str, Any] | None
+    private_claims: Mapping[str, Any] | None
+    iss: str | None
+    aud: str | list[str] | None
+    nbf: datetime | float | None
+
+
 def encode_token(
     state: JWTState,
     token_type: TokenType,
     identity: Any,
-    *,
     role: str | None,
     fresh: bool | None,
-    expires_delta: timedelta | Literal[False] | None,
-    public_claims: Mapping[str, Any] | None,
-    private_claims: Mapping[str, Any] | None,
-    iss: str | None,
-    aud: str | list[str] | None,
-    nbf: datetime | float | None,
+    *,
+    expires_delta: timedelta | Literal[False] | None = None,
+    public_claims: Mapping[str, Any] | None = None,
+    private_claims: Mapping[str, Any] | None = None,
+    iss: str | None = None,
+    aud: str | list[str] | None = None,
+    nbf: datetime | float | None = None,
 ) -> str:
     """Build, sign and serialise one token; the JWT class methods are thin calls to this."""
     config = state.config
