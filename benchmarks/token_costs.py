@@ -18,7 +18,6 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from sanic import Sanic
-from sanic_testing.testing import SanicASGITestClient  # noqa: F401 - sets Sanic.test_mode
 
 from sanic_jwt_extended import JWT, jwt_required
 from sanic_jwt_extended.blacklist import InMemoryBlacklist
