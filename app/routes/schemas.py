@@ -140,18 +140,20 @@ class StoreWithItems(StoreOut):
     items: list[ItemOut]
 
 
-class StoreList(ResponseBody):
+class PageOut(ResponseBody):
+    """Where a page sits in the whole list."""
+
+    total: int
+    limit: int
+    offset: int
+
+
+class StoreList(PageOut):
     stores: list[StoreOut]
-    total: int
-    limit: int
-    offset: int
 
 
-class ItemList(ResponseBody):
+class ItemList(PageOut):
     items: list[ItemOut]
-    total: int
-    limit: int
-    offset: int
 
 
 class Me(ResponseBody):
