@@ -148,7 +148,7 @@ class Token:
     sub: str
     aud: str | list[str] | None
     exp: datetime | None
-    nbf: datetime
+    nbf: datetime | None
     iat: datetime
     jti: uuid.UUID
 
@@ -229,7 +229,9 @@ def _verify(raw_jwt: str, state: JWTState) -> tuple[dict[str, Any], dict[str, An
             keys.verification_key,
             algorithms=list(keys.decode_algorithms),
             options={
-                "require": ["sub", "iat", "nbf", "jti"],
+                # nbf may be absent (valid at once); the rest are needed to identify,
+                # revoke and revoke_all a token.
+                "require": ["sub", "iat", "jti"],
                 "verify_aud": config.default_aud is not None,
                 "verify_exp": False,
                 "verify_nbf": False,
@@ -252,7 +254,7 @@ def _check_lifetime(token: Token, leeway: timedelta) -> None:
     now = datetime.now(UTC)
     if token.exp is not None and token.exp <= now - leeway:
         raise ExpiredSignatureError("Signature has expired")
-    if token.nbf > now + leeway:
+    if token.nbf is not None and token.nbf > now + leeway:
         raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
     if token.iat > now + leeway:
         raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
@@ -275,7 +277,7 @@ def _audience(payload: Mapping[str, Any]) -> str | list[str] | None:
 
 
 def _moment(payload: Mapping[str, Any], name: str) -> Any:
-    if name not in payload:  # only exp may be absent: the others are required
+    if name not in payload:  # exp and nbf may be absent; iat is required
         return None
     value = payload[name]
     if isinstance(value, bool) or not isinstance(value, int | float):

@@ -393,10 +393,18 @@ async def test_ill_typed_claims_are_refused(forgery: Forgery, status: int, handl
     await check(forgery, status, handler)
 
 
-@pytest.mark.parametrize("claim", ["sub", "iat", "nbf", "jti"])
+@pytest.mark.parametrize("claim", ["sub", "iat", "jti"])
 @pytest.mark.parametrize("how", [ABSENT, None], ids=["missing", "null"])
 async def test_required_claims_must_be_present(claim: str, how: object) -> None:
     await check(lambda: forge(payload=claims(**{claim: how})), 422, "jwt_decode_error")
+
+
+async def test_nbf_may_be_absent_but_not_null() -> None:
+    """A token without nbf is valid at once (RFC 7519 makes nbf optional)."""
+    app = serve()
+    response = await send(app, forge(payload=claims(nbf=ABSENT)))
+    assert response.status == 200, response.text
+    await check(lambda: forge(payload=claims(nbf=None)), 422, "jwt_decode_error")
 
 
 HUGE = 10**400  # no float holds it; a datetime cannot either
