@@ -123,8 +123,7 @@ class RedisBlacklist(BlacklistABC):
         self._redis: Redis | None = None
 
     async def open(self) -> None:
-        if self._redis is None:
-            self._redis = Redis.from_url(self._url, **self._options)
+        self._client()
 
     async def close(self) -> None:
         if self._redis is not None:
@@ -164,13 +163,17 @@ class RedisBlacklist(BlacklistABC):
     def _identity_key(self, identity: str) -> str:
         return f"{self._key_prefix}:identity:{identity}"
 
+    def _client(self) -> Redis:
+        """The pool's client, created on first use (also outside a server, e.g. a script)."""
+        if self._redis is None:
+            self._redis = Redis.from_url(self._url, **self._options)
+        return self._redis
+
     @contextmanager
     def _reachable(self) -> Iterator[Redis]:
         """Yield the client, turning any connection failure into BlacklistUnavailableError."""
-        if self._redis is None:  # used outside a running server, e.g. from a script
-            self._redis = Redis.from_url(self._url, **self._options)
         try:
-            yield self._redis
+            yield self._client()
         except (RedisError, OSError) as error:
             raise BlacklistUnavailableError("The token blacklist cannot be reached.") from error
 

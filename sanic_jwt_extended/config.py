@@ -90,8 +90,10 @@ class Config(ReadOnlyAfterInit):
     blacklist_init_kwargs: dict[str, Any] | None = field(default=None)
 
     def check(self) -> None:
-        """Raise ConfigurationConflictError for options that cannot work together."""
-        normalize_locations(self.token_location)
+        """Raise ConfigurationConflictError for options of the wrong kind or at odds.
+
+        Keys and locations are checked as they are derived, in `JWTState.close`.
+        """
         for name in ("access_token_expires", "refresh_token_expires"):
             value = getattr(self, name)
             if value is not False and not isinstance(value, timedelta):
