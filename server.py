@@ -23,9 +23,10 @@ from sanic.worker.loader import AppLoader
 from tortoise.exceptions import BaseORMException
 
 from app import create_app
-from app.admin import make_admin
-from app.routes.schemas import Credentials
+from app.admin import create_admin
+from app.schemas import Credentials
 from app.settings import Settings
+from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 
 # How long the first worker waits, once serving, before logging that the server is ready.
 MANAGER_SETTLE_SECONDS = 0.5
@@ -134,9 +135,11 @@ def _create_admin(settings: Settings, name: str) -> int:
     except ValueError as error:
         return _fail(str(error))
     try:
-        created = asyncio.run(make_admin(settings, credentials))
+        created = asyncio.run(create_admin(settings, credentials))
     except (BaseORMException, OSError) as error:
         return _fail(f"database: {error}")
+    except BlacklistUnavailableError as error:
+        return _fail(f"blacklist: {error}")
     print(f"{'Created' if created else 'Promoted'} admin {name!r}.")
     return 0
 

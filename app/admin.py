@@ -1,21 +1,26 @@
-"""Making admins outside the API: the first admin can only come from here."""
+"""The `create-admin` command's work: the first admin can only come from here."""
 
+from app.accounts import make_admin
 from app.db import open_database
-from app.models import Role, User
+from app.factory import create_app
 from app.passwords import Passwords
-from app.routes.schemas import Credentials
+from app.schemas import Credentials
 from app.settings import Settings
 
 
-async def make_admin(settings: Settings, credentials: Credentials) -> bool:
-    """Create the user as an admin, or promote them and set this password; True if new.
+async def create_admin(settings: Settings, credentials: Credentials) -> bool:
+    """Make the user an admin in the configured database; True if the user is new.
 
-    Setting the password on promotion means the operator always ends up knowing it.
+    With Redis the blacklist is shared with the running server, so promoting an existing
+    user ends their earlier access tokens at once too; an in-memory blacklist lives in
+    the server's process, out of reach, and those end within their lifetime.
     """
-    password_hash = await Passwords(settings).hash(credentials.password)
+    passwords = Passwords(settings)
     async with open_database(settings.database_url):
-        _, created = await User.update_or_create(
-            defaults={"password_hash": password_hash, "role": Role.ADMIN},
-            username=credentials.username,
-        )
-    return created
+        if not settings.redis_url:
+            return await make_admin(passwords, credentials, revoke_in_blacklist=False)
+        blacklist = create_app(settings).ctx.blacklist  # initialises the JWT extension
+        try:
+            return await make_admin(passwords, credentials, revoke_in_blacklist=True)
+        finally:
+            await blacklist.close()

@@ -5,14 +5,17 @@ from datetime import timedelta
 from functools import wraps
 from typing import Any
 
+from pydantic import ValidationError
 from sanic import HTTPResponse, Request, Sanic
 from sanic.exceptions import Forbidden
 from sanic.response import json
 
 from app.models import Role, User
+from app.schemas import MAX_ID, TokenClaims
 from app.settings import Settings
 from sanic_jwt_extended import JWT, jwt_required
 from sanic_jwt_extended.blacklist import BlacklistABC, InMemoryBlacklist, RedisBlacklist
+from sanic_jwt_extended.exceptions import JWTDecodeError
 from sanic_jwt_extended.tokens import Token
 
 ADMIN_REQUIRED = "Admin privilege required."
@@ -50,18 +53,48 @@ def _claims(user: User) -> dict[str, Any]:
     return {"uid": user.id, "username": user.username, "is_admin": user.role == Role.ADMIN}
 
 
-def access_token(user: User, *, fresh: bool) -> str:
-    """An access token for `user`; fresh only straight from a login."""
+def access_token(user: User, *, fresh: bool, read_at: float) -> str:
+    """An access token for `user` as read at `read_at`; fresh only straight from a login.
+
+    The token is dated from the read, not from now: a role change or deletion after the
+    read revokes every token dated before it, so no token outlives what it says.
+    """
     return JWT.create_access_token(
-        str(user.id), role=user.role.value, fresh=fresh, private_claims=_claims(user)
+        str(user.id),
+        role=user.role.value,
+        fresh=fresh,
+        private_claims=_claims(user),
+        issued_at=read_at,
     )
 
 
-def refresh_token(user: User) -> str:
+def refresh_token(user: User, *, read_at: float) -> str:
     """A refresh token for `user`, carrying the same role and claims as its access token."""
     return JWT.create_refresh_token(
-        str(user.id), role=user.role.value, private_claims=_claims(user)
+        str(user.id), role=user.role.value, private_claims=_claims(user), issued_at=read_at
     )
+
+
+def token_user_id(token: Token) -> int:
+    """The user id a token is for, or a 422 for a token this service did not make.
+
+    Correctly signed tokens with another layout exist in real life (an older claim
+    layout, another service sharing the key): they are refused, never a 500.
+    """
+    if not token.identity.isascii() or not token.identity.isdecimal():
+        raise JWTDecodeError("The token's subject is not a user id of this service")
+    user_id = int(token.identity)
+    if not 1 <= user_id <= MAX_ID:
+        raise JWTDecodeError("The token's subject is not a user id of this service")
+    return user_id
+
+
+def token_claims(token: Token) -> TokenClaims:
+    """The private claims of one of this service's tokens, or a 422 for another layout."""
+    try:
+        return TokenClaims.model_validate(token.private_claims)
+    except ValidationError:
+        raise JWTDecodeError("The token lacks this service's claims") from None
 
 
 def admin_required(*, fresh: bool = False) -> Callable[[View], View]:

@@ -62,7 +62,9 @@ class JWT:
         """A signed access token for `identity` (stored as the string `sub`).
 
         `options` are keyword-only: `expires_delta`, `public_claims`, `private_claims`,
-        `iss`, `aud`, `nbf`.
+        `iss`, `aud`, `nbf`, and `issued_at`: the moment (not in the future) as of which
+        the claims are true, say when the user's row was read; a `revoke_all` after that
+        moment revokes the token, even one created later.
         """
         return encode_token(current_state(), "access", identity, role, fresh, **options)
 

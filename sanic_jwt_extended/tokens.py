@@ -53,6 +53,7 @@ class TokenOptions(TypedDict, total=False):
     iss: str | None
     aud: str | list[str] | None
     nbf: datetime | float | None
+    issued_at: datetime | float | None
 
 
 def encode_token(
@@ -68,6 +69,7 @@ def encode_token(
     iss: str | None = None,
     aud: str | list[str] | None = None,
     nbf: datetime | float | None = None,
+    issued_at: datetime | float | None = None,
 ) -> str:
     """Build, sign and serialise one token; the JWT class methods are thin calls to this."""
     config = state.config
@@ -87,8 +89,7 @@ def encode_token(
         payload["fresh"] = bool(fresh)
     if state.uses_csrf:
         payload["csrf"] = secrets.token_urlsafe(16)
-    # Microseconds in iat let revoke_all tell apart tokens issued within one second.
-    now = math.floor(time.time() * 1e6) / 1e6
+    now = _issue_moment(issued_at)
     payload.update(sub=str(identity), iat=now, nbf=now if nbf is None else _timestamp(nbf))
     payload["jti"] = uuid.uuid4().hex
     lifetime = _lifetime(state, token_type, expires_delta)
@@ -121,6 +122,18 @@ def _lifetime(
             "expires_delta must be a timedelta, or False for a token that never expires"
         )
     return expires_delta
+
+
+def _issue_moment(issued_at: datetime | float | None) -> float:
+    """`iat`: now, or the earlier moment the caller read what the claims say.
+
+    Microseconds in iat let revoke_all tell apart tokens issued within one second.
+    """
+    now = time.time()
+    moment = now if issued_at is None else _timestamp(issued_at)
+    if moment > now:
+        raise ValueError("issued_at cannot be in the future")
+    return math.floor(moment * 1e6) / 1e6
 
 
 def _timestamp(moment: datetime | float) -> float:

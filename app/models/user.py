@@ -13,14 +13,25 @@ class Role(StrEnum):
     ADMIN = "ADMIN"
 
 
+def username_key(username: str) -> str:
+    """What makes two usernames the same: `ROOT` and `root` are one account."""
+    return username.casefold()
+
+
 class User(Model):
     """An account. The password is kept only as an argon2id hash (PHC string)."""
 
     id = fields.IntField(primary_key=True)
-    username = fields.CharField(max_length=64, unique=True)
+    # Shown as the user chose it; unique through `username_key`, its case-folded form.
+    username = fields.CharField(max_length=64)
+    username_key = fields.CharField(max_length=64, unique=True)
     password_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(Role, max_length=5, default=Role.USER)
     created_at = fields.DatetimeField(auto_now_add=True)
+    # Tokens issued at or before this moment (epoch seconds) are void: set by every
+    # password or role change. The blacklist says so too, but a command-line change
+    # cannot reach a running server's in-memory blacklist, and /refresh reads this row.
+    tokens_valid_after = fields.FloatField(default=0.0)
 
     class Meta:
         table = "users"

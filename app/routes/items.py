@@ -5,8 +5,8 @@ from sanic import Blueprint, HTTPResponse, Request
 from app.auth import admin_required
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, respond
-from app.routes.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate
-from app.routes.storage import get_or_404, unique_name
+from app.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate
+from app.storage import Conflict, delete_or_404, get_or_404, save_or_404, unique_name
 from sanic_jwt_extended import jwt_required
 from sanic_jwt_extended.tokens import Token
 
@@ -37,8 +37,13 @@ async def list_items(request: Request, token: Token) -> HTTPResponse:
 async def create_item(request: Request, token: Token) -> HTTPResponse:
     body = parse_body(request, ItemIn)
     store = await get_or_404(Store, body.store_id, "Store")
-    with unique_name(NAME_TAKEN):
-        item = await Item.create(name=body.name, price=body.price, store=store)
+    try:
+        with unique_name(NAME_TAKEN):
+            item = await Item.create(name=body.name, price=body.price, store=store)
+    except Conflict:
+        # The foreign key fails too when the store was deleted since it was read.
+        await get_or_404(Store, body.store_id, "Store")
+        raise
     return respond(ItemOut.model_validate(item), status=201)
 
 
@@ -56,13 +61,12 @@ async def update_item(request: Request, item_id: int, token: Token) -> HTTPRespo
     item = await get_or_404(Item, item_id, "Item")
     item.name, item.price = body.name, body.price
     with unique_name(NAME_TAKEN):
-        await item.save(update_fields=["name", "price"])
+        await save_or_404(item, "Item", "name", "price")
     return respond(ItemOut.model_validate(item))
 
 
 @bp.delete("/<item_id:int>")
 @admin_required()
 async def delete_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
-    item = await get_or_404(Item, item_id, "Item")
-    await item.delete()
+    await delete_or_404(Item, item_id, "Item")
     return message("Item deleted.")

@@ -6,12 +6,22 @@ from typing import Any, NoReturn, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sanic import HTTPResponse, Request
-from sanic.exceptions import BadRequest
+from sanic.exceptions import BadRequest, SanicException
 from sanic.response import json as json_response
 
 from app.errors import InvalidRequest
 
 Schema = TypeVar("Schema", bound=BaseModel)
+
+# Responses that hold tokens must not be kept by any cache (RFC 6749 section 5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+class UnsupportedMediaType(SanicException):
+    """415: the body was sent as something else than JSON (curl's -d sends a form type)."""
+
+    status_code = 415
+    quiet = True
 
 
 def _not_json(constant: str) -> NoReturn:
@@ -25,11 +35,21 @@ def parse_body(request: Request, schema: type[Schema]) -> Schema:
     Numbers with a fraction are read as Decimal, so a price is checked exactly as sent
     rather than after a round trip through binary floating point.
     """
+    _require_json_type(request)
     try:
         data = json.loads(request.body, parse_float=Decimal, parse_constant=_not_json)
     except (ValueError, RecursionError):  # also UnicodeDecodeError, and absurd nesting
         raise BadRequest("The request body is not valid JSON.") from None
     return validate(schema, data)
+
+
+def _require_json_type(request: Request) -> None:
+    """Refuse a body whose Content-Type names another format; a missing one is read as JSON."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            "Send the body as JSON, with the header Content-Type: application/json."
+        )
 
 
 def parse_query(request: Request, schema: type[Schema]) -> Schema:
@@ -48,9 +68,11 @@ def validate(schema: type[Schema], data: Any) -> Schema:
         ) from None
 
 
-def respond(body: BaseModel, status: int = 200) -> HTTPResponse:
+def respond(
+    body: BaseModel, status: int = 200, headers: dict[str, str] | None = None
+) -> HTTPResponse:
     """`body` as JSON, in the shape its schema declares."""
-    return json_response(body.model_dump(mode="json"), status=status)
+    return json_response(body.model_dump(mode="json"), status=status, headers=headers)
 
 
 def message(text: str, status: int = 200) -> HTTPResponse:

@@ -5,8 +5,8 @@ from sanic import Blueprint, HTTPResponse, Request
 from app.auth import admin_required
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, respond
-from app.routes.schemas import ItemOut, Page, StoreIn, StoreList, StoreOut, StoreWithItems
-from app.routes.storage import get_or_404, unique_name
+from app.schemas import ItemOut, Page, StoreIn, StoreList, StoreOut, StoreWithItems
+from app.storage import delete_or_404, get_or_404, unique_name
 from sanic_jwt_extended import jwt_required
 from sanic_jwt_extended.tokens import Token
 
@@ -53,6 +53,5 @@ async def get_store(request: Request, store_id: int) -> HTTPResponse:
 @admin_required()
 async def delete_store(request: Request, store_id: int, token: Token) -> HTTPResponse:
     """Delete a store; the foreign key's ON DELETE CASCADE takes its items with it."""
-    store = await get_or_404(Store, store_id, "Store")
-    await store.delete()
+    await delete_or_404(Store, store_id, "Store")
     return message("Store deleted.")

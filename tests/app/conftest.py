@@ -16,9 +16,9 @@ from sanic import Sanic
 from sanic_testing.testing import TestingResponse
 
 from app import create_app
-from app.admin import make_admin
+from app.admin import create_admin
 from app.db import open_database
-from app.routes.schemas import Credentials
+from app.schemas import Credentials
 from app.settings import Settings
 
 SECRET = "a-test-secret-of-at-least-sixty-four-bytes-for-every-hs-algorithm!!"
@@ -186,7 +186,7 @@ async def user(api: Api) -> Session:
 
 async def promote(settings: Settings, username: str) -> None:
     """Make an admin the only way there is: the create-admin command's function."""
-    await make_admin(settings, Credentials(username=username, password=PASSWORD))
+    await create_admin(settings, Credentials(username=username, password=PASSWORD))
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from sanic.exceptions import NotFound, SanicException
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
-from app.routes.schemas import MAX_ID
+from app.schemas import MAX_ID
 
 Row = TypeVar("Row", bound=Model)
 
@@ -26,6 +26,22 @@ async def get_or_404(model: type[Row], row_id: int, what: str) -> Row:
     if row is None:
         raise NotFound(f"{what} not found.")
     return row
+
+
+async def save_or_404(row: Model, what: str, *fields: str) -> None:
+    """Write `fields` of a row read earlier; 404 if it was deleted in between.
+
+    tortoise's `save()` would silently update nothing and let the caller answer 200.
+    """
+    values = {name: getattr(row, name) for name in fields}
+    if not await type(row).filter(pk=row.pk).update(**values):
+        raise NotFound(f"{what} not found.")
+
+
+async def delete_or_404(model: type[Model], row_id: int, what: str) -> None:
+    """Delete one row by id, or 404 when there is none (also when a concurrent delete won)."""
+    if not (1 <= row_id <= MAX_ID and await model.filter(id=row_id).delete()):
+        raise NotFound(f"{what} not found.")
 
 
 @contextmanager

@@ -25,6 +25,25 @@ from app.models import Role
 MAX_ID = 2**31 - 1
 
 
+# Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder the text
+# around them: a name holding one can display as another name ("Trojan Source").
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _nfc(value: Any) -> Any:
+    """One spelling per text: "é" and "e" + combining acute are the same name."""
+    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+
+
+def _visible(text: str) -> str:
+    """Refuse names that display as nothing, or in another order than they read."""
+    if not _BIDI_CONTROLS.isdisjoint(text):
+        raise ValueError("must not contain bidirectional control characters")
+    if not any(unicodedata.category(char)[0] in "LNPS" for char in text):
+        raise ValueError("must contain a visible character")
+    return text
+
+
 def _storable(text: str) -> str:
     """Refuse what a database would choke on: lone surrogates, NUL and other controls."""
     try:
@@ -40,14 +59,17 @@ def _json_number(value: Any) -> Decimal:
     """Accept a JSON number only. Bodies are parsed with floats as Decimal, so 0.1 is exact."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError("must be a JSON number")
-    return Decimal(value)
+    number = Decimal(value)
+    return abs(number) if number.is_zero() else number  # -0.0 is 0.0
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Name = Annotated[
     str,
+    BeforeValidator(_nfc),
     StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
     AfterValidator(_storable),
+    AfterValidator(_visible),
 ]
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -161,6 +183,16 @@ class Me(ResponseBody):
     username: str
     role: str | None
     private_claims: dict[str, Any]
+
+
+class TokenClaims(BaseModel):
+    """The private claims this service puts in its tokens (see `app.auth`)."""
+
+    model_config = ConfigDict(strict=True)
+
+    uid: int
+    username: str
+    is_admin: bool
 
 
 class AccessToken(ResponseBody):
