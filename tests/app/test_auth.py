@@ -12,7 +12,7 @@ from app.db import open_database
 from app.models import Role, User
 from app.settings import Settings
 from sanic_jwt_extended import JWT
-from tests.app.conftest import PASSWORD, SECRET, Api, Session, bearer, build_app, promote
+from tests.app.helpers import PASSWORD, SECRET, Api, Session, bearer, build_app
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

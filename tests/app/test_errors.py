@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.conftest import Api, Session
+from tests.app.helpers import Api, Session
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import Api, build_app, make_settings
+from tests.app.helpers import Api, build_app, make_settings
 
 
 @pytest.mark.usefixtures("database_url")

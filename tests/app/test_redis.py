@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from app.settings import Settings
-from tests.app.conftest import Api, build_app, promote
+from tests.app.helpers import Api, build_app, promote
 
 
 @pytest.fixture

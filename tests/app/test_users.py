@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.app.conftest import Api, Session, bearer
+from tests.app.helpers import Api, Session, bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

@@ -1,0 +1,146 @@
+"""No token outlives what it says: logins and refreshes racing role changes and deletions,
+create-admin ending earlier sessions, and the last admin staying an admin.
+
+Each race is made deterministic by a `Pause` injected in the slow step: the test waits
+until the login or refresh is inside its window, changes the user, then lets it finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import pytest
+
+from app.db import open_database
+from app.models import Role, User
+from app.settings import Settings
+from tests.app.helpers import PASSWORD, Api, Pause, Session, bearer, promote
+
+if TYPE_CHECKING:
+    from sanic_testing.testing import TestingResponse
+
+pytestmark = pytest.mark.usefixtures("database_url")
+
+
+@pytest.fixture
+async def boss(api: Api, admin: Session, settings: Settings) -> int:
+    """A second admin, the one demoted or deleted while logging in."""
+    boss_id = await api.register("boss")
+    await promote(settings, "boss")
+    return boss_id
+
+
+async def demote(api: Api, admin: Session, user_id: int) -> None:
+    response = await api.call(
+        "PATCH", f"/users/{user_id}", json={"role": "USER"}, headers=admin.headers
+    )
+    assert response.status_code == 200, response.text
+
+
+async def delete(api: Api, admin: Session, user_id: int) -> None:
+    response = await api.call("DELETE", f"/users/{user_id}", headers=admin.headers)
+    assert response.status_code == 200, response.text
+
+
+async def login_paused_in_hashing(
+    api: Api, pause: Pause, monkeypatch: pytest.MonkeyPatch
+) -> asyncio.Task[TestingResponse]:
+    passwords = api.app.ctx.passwords
+    monkeypatch.setattr(passwords, "verify", pause.before(passwords.verify))
+    body = {"username": "boss", "password": PASSWORD}
+    login = asyncio.create_task(api.call("POST", "/login", json=body))
+    await pause.reached.wait()
+    return login
+
+
+@pytest.mark.parametrize("change", [demote, delete])
+async def test_a_login_under_way_during_a_change_yields_no_usable_token(
+    api: Api, admin: Session, boss: int, change: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pause = Pause()
+    login = await login_paused_in_hashing(api, pause, monkeypatch)
+    await change(api, admin, boss)  # type: ignore[operator]
+    pause.release()
+    response = await login
+    assert response.status_code == 200  # the password was right when the row was read
+    tokens = response.json
+    as_admin = await api.call("GET", f"/users/{boss}", headers=bearer(tokens["access_token"]))
+    assert as_admin.status_code == 401
+    assert as_admin.json == {"msg": "Token has been revoked."}
+    refresh = await api.call(
+        "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {tokens['refresh_token']}"}
+    )
+    assert refresh.status_code == 401
+
+
+@pytest.mark.parametrize("change", [demote, delete])
+async def test_a_refresh_under_way_during_a_change_yields_no_usable_token(
+    api: Api, admin: Session, boss: int, change: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    session = await api.login("boss")
+    pause = Pause()
+    monkeypatch.setattr(User, "get_or_none", pause.after(User.get_or_none))
+    refresh = asyncio.create_task(
+        api.call("POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {session.refresh}"})
+    )
+    await pause.reached.wait()  # the row was read, the token not yet signed
+    await change(api, admin, boss)  # type: ignore[operator]
+    pause.release()
+    response = await refresh
+    assert response.status_code == 200
+    as_admin = await api.call(
+        "GET", f"/users/{boss}", headers=bearer(response.json["access_token"])
+    )
+    assert as_admin.status_code == 401
+
+
+async def test_a_login_after_a_demotion_carries_the_new_role(
+    api: Api, admin: Session, boss: int
+) -> None:
+    await demote(api, admin, boss)
+    session = await api.login("boss")
+    me = await api.call("GET", "/me", headers=session.headers)
+    assert me.json["role"] == "USER"
+    assert me.json["private_claims"]["is_admin"] is False
+
+
+async def test_create_admin_on_an_existing_user_ends_their_refresh_tokens(
+    api: Api, user: Session, settings: Settings
+) -> None:
+    await promote(settings, "alice")
+    response = await api.call(
+        "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {user.refresh}"}
+    )
+    assert response.status_code == 401
+    assert response.json == {"msg": "Token has been revoked."}
+    # The new password's session works, with the new role.
+    session = await api.login("alice")
+    assert (await api.call("GET", "/me", headers=session.headers)).json["role"] == "ADMIN"
+
+
+async def test_the_last_admin_cannot_demote_or_delete_themselves(
+    api: Api, admin: Session, settings: Settings
+) -> None:
+    async with open_database(settings.database_url):
+        root = await User.get(username="root")
+    demoted = await api.call(
+        "PATCH", f"/users/{root.id}", json={"role": "USER"}, headers=admin.headers
+    )
+    assert demoted.status_code == 409
+    assert "last admin" in demoted.json["msg"]
+    deleted = await api.call("DELETE", f"/users/{root.id}", headers=admin.headers)
+    assert deleted.status_code == 409
+    async with open_database(settings.database_url):
+        assert (await User.get(id=root.id)).role == Role.ADMIN
+
+
+async def test_an_admin_may_step_down_while_another_remains(
+    api: Api, admin: Session, boss: int, settings: Settings
+) -> None:
+    boss_session = await api.login("boss")
+    response = await api.call(
+        "PATCH", f"/users/{boss}", json={"role": "USER"}, headers=boss_session.headers
+    )
+    assert response.status_code == 200
+    assert response.json["role"] == "USER"
