@@ -10,8 +10,9 @@ from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import BlacklistABC, InMemoryBlacklist
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError, ConfigurationConflictError
 from sanic_jwt_extended.tokens import Token
+from tests.helpers import bearer
 
-from .conftest import AppFactory, bearer
+from .helpers import AppFactory
 
 if TYPE_CHECKING:
     from sanic import Sanic

@@ -11,8 +11,9 @@ import pytest
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import InMemoryBlacklist
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
+from tests.helpers import bearer
 
-from .conftest import SECRET, AppFactory, bearer, new_app
+from .helpers import SECRET, AppFactory, new_app
 
 DEFAULTS = {
     "secret_key": None,

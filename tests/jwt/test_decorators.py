@@ -17,8 +17,9 @@ from sanic_jwt_extended import (
 )
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
 from sanic_jwt_extended.tokens import Token
+from tests.helpers import bearer
 
-from .conftest import AppFactory, bearer
+from .helpers import AppFactory
 
 
 async def test_the_view_receives_the_token(make_app: AppFactory) -> None:
