@@ -161,3 +161,25 @@ async def test_a_revocation_that_fails_is_a_503_awaited_or_not(
         503,
         {"msg": "The token blacklist cannot be reached."},
     )
+
+
+@pytest.mark.parametrize("method", ["register", "is_blacklisted", "register_identity", "ping"])
+def test_a_blacklist_method_that_is_not_a_coroutine_is_refused_when_defined(method: str) -> None:
+    def synchronous(self: BlacklistABC, *args: object) -> None:
+        return None
+
+    with pytest.raises(TypeError, match=rf"SyncBlacklist\.{method} must be a coroutine"):
+        type("SyncBlacklist", (SetBlacklist,), {method: synchronous})
+
+
+async def test_revoke_all_compares_the_issue_time_with_the_cutoff(make_app: AppFactory) -> None:
+    """The blacklists read when a token was issued from `Token.issued_at`, to the microsecond."""
+    make_app()
+    token = Token(JWT.create_access_token("alice"))
+    assert token.issued_at == token.raw_data["iat"]
+    assert token.issued_at == pytest.approx(token.iat.timestamp(), abs=1e-6)
+    blacklist = InMemoryBlacklist()
+    await blacklist.register_identity("alice", token.issued_at - 1e-6, None)
+    assert not await blacklist.is_blacklisted(token)
+    await blacklist.register_identity("alice", token.issued_at, None)
+    assert await blacklist.is_blacklisted(token)
