@@ -26,7 +26,7 @@ from .tokens import Token, TokenOptions, encode_token
 _WIRED = "sanic_jwt_extended_wired"
 
 
-class _Shown(type):
+class _ShowsState(type):
     """Gives `JWT` its `config`, `handler` and `blacklist` attributes.
 
     They are read, never stored: those of the state being configured inside
@@ -55,7 +55,7 @@ class _Shown(type):
         return cls._shown_state().blacklist
 
 
-class JWT(metaclass=_Shown):
+class JWT(metaclass=_ShowsState):
     """Configure the extension, create tokens and revoke them.
 
     Everything is a class method, as in 1.0. `JWT.config`, `JWT.handler` and

@@ -79,8 +79,9 @@ def attach(app: Sanic[Any, Any], state: JWTState) -> None:
 
 
 def state_of(app: Sanic[Any, Any]) -> JWTState:
+    """The state `app` was given when its initialisation completed."""
     state: JWTState | None = getattr(app.ctx, _STATE_ATTRIBUTE, None)
-    if state is None or state.keys is None:
+    if state is None:
         raise ConfigurationConflictError(
             f"JWT.initialize() has not been completed for app {app.name!r}"
         )
@@ -98,9 +99,7 @@ def current_state() -> JWTState:
     state: JWTState | None = None
     if request is not None and not request.responded:
         state = getattr(request.app.ctx, _STATE_ATTRIBUTE, None)
-    if state is not None and state.keys is not None:
-        return state
-    return latest_state()
+    return state or latest_state()
 
 
 def latest_state() -> JWTState:
