@@ -79,7 +79,7 @@ async def refresh(token: Token) -> str:
     user = await User.get_or_none(id=user_id)
     if user is None:
         raise Unauthorized(USER_GONE, scheme="Bearer")
-    if token.iat.timestamp() <= user.tokens_valid_after:
+    if token.issued_at <= user.tokens_valid_after:
         raise RevokedTokenError("Token has been revoked")
     return access_token(user, fresh=False, read_at=read_at)
 

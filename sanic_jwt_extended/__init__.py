@@ -4,6 +4,25 @@ from sanic_jwt_extended import JWT, jwt_required
 
 with JWT.initialize(app) as manager:
     manager.config.secret_key = "..."
+
+The modules, bottom-up; each imports only modules listed before it, for typing too
+(tests/jwt/test_layers.py holds the import graph to this list):
+
+    protocols    TokenFacts: what blacklists, revocation and errors need from a token
+    exceptions   the errors the extension raises
+    readonly     ReadOnlyAfterInit: options settable only inside JWT.initialize
+    claims       how private and public claims are named inside a token, both ways
+    blacklist    BlacklistABC, InMemoryBlacklist, RedisBlacklist: where revocations live
+    config       Config: the options, their defaults and their checks
+    keys         KeyRing: the signing and verification keys, parsed once
+    handlers     the error table: name, exception, status, message; Handlers
+    revocation   revoking through a blacklist, and asking it, failing closed (503)
+    state        JWTState: one app's config, handlers, blacklist, keys; the app initialised last
+    tokens       encoding tokens, and Token: a decoded, verified token
+    locations    finding the raw token in a request, and the CSRF double-submit check
+    guard        Guard: a request's token found, verified and checked, in one place
+    decorators   jwt_required, jwt_optional, refresh_jwt_required, verify_jwt_in_request
+    jwt_manager  JWT: initialising an app, creating and revoking tokens
 """
 
 from .decorators import jwt_optional, jwt_required, refresh_jwt_required, verify_jwt_in_request

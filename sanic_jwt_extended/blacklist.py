@@ -8,6 +8,7 @@ carries microseconds, so a token issued in the same second after the cut-off sti
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 import warnings
@@ -25,30 +26,64 @@ from redis.exceptions import RedisError
 from .exceptions import BlacklistUnavailableError, ConfigurationConflictError
 
 if TYPE_CHECKING:
-    from .tokens import Token
+    from .protocols import TokenFacts
 
 __all__ = ["BlacklistABC", "InMemoryBlacklist", "RedisBlacklist"]
 
+# Every method the extension awaits; a subclass must keep each of them a coroutine.
+_AWAITED_METHODS = ("register", "is_blacklisted", "register_identity", "open", "close", "ping")
+
 
 class BlacklistABC(ABC):
-    """The interface every blacklist implements; 1.0 subclasses need only the first two."""
+    """The interface every blacklist implements; 1.0 subclasses need only the first two.
+
+    Every method is a coroutine (`async def`), as the 1.0 docs declare them: a subclass
+    that overrides one with a plain function is refused when the class is defined, rather
+    than failing on the first request. The token passed to `register` and
+    `is_blacklisted` is a verified `Token`; only its `jti`, `identity`, `issued_at` and
+    `refused_after` are relied on (see `protocols.TokenFacts`).
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in _AWAITED_METHODS:
+            if not inspect.iscoroutinefunction(getattr(cls, name)):
+                raise TypeError(
+                    f"{cls.__name__}.{name} must be a coroutine (async def): "
+                    "the extension awaits every blacklist method"
+                )
 
     @abstractmethod
-    async def register(self, token: Token) -> None:
-        """Remember `token` as revoked until it expires."""
+    async def register(self, token: TokenFacts) -> None:
+        """Remember `token` as revoked, at least until `token.refused_after` (None: forever).
+
+        Key it by `token.jti`, never by the raw token. Raise any error when the store
+        cannot be written: the caller answers 503.
+        """
 
     @abstractmethod
-    async def is_blacklisted(self, token: Token) -> bool:
-        """Whether `token` was revoked, by itself or through `register_identity`."""
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
+        """Whether `token` was revoked, by `register` or by `register_identity`.
+
+        For the latter, compare `token.issued_at` with the cut-off of `token.identity`.
+        Raise any error when the store cannot be read: the request is refused with 503.
+        """
 
     async def register_identity(
         self, identity: str, issued_until: float, keep_for: timedelta | None
     ) -> None:
-        """Revoke every token of `identity` whose `iat` is at most `issued_until`.
+        """Revoke every token of `identity` issued at or before `issued_until`.
 
-        `keep_for` is how long a token issued before the cut-off can live (None: forever).
+        `identity` is the token subject (`sub`); `issued_until` a POSIX timestamp, compared
+        with each token's `issued_at`; `keep_for` how long a token issued before the cut-off
+        can still be accepted, so how long the cut-off must be kept (None: forever). A later
+        call for the same identity never moves the cut-off back. Needed by
+        `JWT.revoke_all()` only: this default refuses it.
         """
-        raise NotImplementedError(f"{type(self).__name__} does not support JWT.revoke_all()")
+        raise ConfigurationConflictError(
+            f"{type(self).__name__} does not implement register_identity(), "
+            "which JWT.revoke_all() needs"
+        )
 
     async def open(self) -> None:  # noqa: B027 - optional hook
         """Called before the server starts; open connections here."""
@@ -60,8 +95,8 @@ class BlacklistABC(ABC):
         """Raise BlacklistUnavailableError when the store cannot be reached."""
 
 
-def _revoked_by_cutoff(token: Token, cutoff: float | None) -> bool:
-    return cutoff is not None and float(token.raw_data["iat"]) <= cutoff
+def _revoked_by_cutoff(token: TokenFacts, cutoff: float | None) -> bool:
+    return cutoff is not None and token.issued_at <= cutoff
 
 
 class InMemoryBlacklist(BlacklistABC):
@@ -77,10 +112,10 @@ class InMemoryBlacklist(BlacklistABC):
         self._revoked: set[str] = set()
         self._cutoffs: dict[str, float] = {}
 
-    async def register(self, token: Token) -> None:
+    async def register(self, token: TokenFacts) -> None:
         self._revoked.add(token.jti.hex)
 
-    async def is_blacklisted(self, token: Token) -> bool:
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
         return token.jti.hex in self._revoked or _revoked_by_cutoff(
             token, self._cutoffs.get(token.identity)
         )
@@ -130,14 +165,14 @@ class RedisBlacklist(BlacklistABC):
             redis, self._redis = self._redis, None
             await redis.aclose()
 
-    async def register(self, token: Token) -> None:
+    async def register(self, token: TokenFacts) -> None:
         ttl = None
         if token.refused_after is not None:
             ttl = max(1, math.ceil(token.refused_after.timestamp() - time.time()))
         with self._reachable() as redis:
             await redis.set(self._jti_key(token.jti.hex), b"1", ex=ttl)
 
-    async def is_blacklisted(self, token: Token) -> bool:
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
         with self._reachable() as redis:
             revoked, cutoff = await redis.mget(
                 self._jti_key(token.jti.hex), self._identity_key(token.identity)

@@ -27,7 +27,7 @@ def private_claim_name(prefix: str, key: str) -> str:
     return f"{prefix}_{key}" if prefix else key
 
 
-def named_claims(
+def claims_to_store(
     private_claims: Mapping[str, Any] | None,
     public_claims: Mapping[str, Any] | None,
     *,
@@ -87,11 +87,12 @@ def read_public_claims(payload: Mapping[str, Any], *, namespace: str) -> dict[st
     claims: dict[str, Any] = {}
     for name, value in payload.items():
         if name.startswith(namespace) and len(name) > len(namespace):
-            _place(claims, name[len(namespace) :].split("/"), value)
+            _set_at_path(claims, name[len(namespace) :].split("/"), value)
     return claims
 
 
-def _place(tree: dict[str, Any], path: list[str], value: Any) -> None:
+def _set_at_path(tree: dict[str, Any], path: list[str], value: Any) -> None:
+    """Put `value` at `path` in the nested `tree`, creating the branches on the way."""
     for key in path[:-1]:
         branch = tree.get(key)
         if not isinstance(branch, dict):

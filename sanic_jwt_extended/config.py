@@ -8,11 +8,12 @@ afterwards the object is read-only, so a running app cannot be reconfigured half
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from .exceptions import ConfigurationConflictError
+from .readonly import ReadOnlyAfterInit
 
 if TYPE_CHECKING:
     from .blacklist import BlacklistABC
@@ -25,28 +26,6 @@ _LOCATION_ALIASES = {
     "query": "query",
     "query_string": "query",
 }
-
-
-class ReadOnlyAfterInit:
-    """Refuses unknown attribute names always, and every assignment once `lock()` ran.
-
-    Unknown names are refused so that a misspelt option fails loudly instead of being
-    silently ignored.
-    """
-
-    _locked = False
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if self._locked:
-            raise RuntimeError(
-                f"{type(self).__name__}.{name} cannot be changed after JWT.initialize() closed"
-            )
-        if name not in {f.name for f in fields(self)}:  # type: ignore[arg-type]
-            raise AttributeError(f"{type(self).__name__} has no option {name!r}")
-        object.__setattr__(self, name, value)
-
-    def lock(self) -> None:
-        object.__setattr__(self, "_locked", True)
 
 
 @dataclass(eq=False)

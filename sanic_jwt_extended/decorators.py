@@ -1,29 +1,22 @@
 """The view decorators: each finds, verifies and checks a token, then passes it as `token=`.
 
 They work bare (`@jwt_required`) or called (`@jwt_required(allow=["ADMIN"])`), on
-function views and on the methods of an `HTTPMethodView`.
+function views and on the methods of an `HTTPMethodView`. The checks themselves are the
+`Guard`'s; this module only puts a guard in front of a view.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, TypeVar, overload
 
 from sanic import Request
 
-from .exceptions import (
-    AccessDeniedError,
-    ConfigurationConflictError,
-    FreshTokenRequiredError,
-    NoAuthorizationError,
-    RevokedTokenError,
-    WrongTokenError,
-)
-from .locations import check_csrf, find_token
-from .revocation import is_revoked, settle_revocations
-from .state import JWTState, state_of
+from .exceptions import ConfigurationConflictError
+from .guard import Guard
+from .revocation import settle_revocations
 from .tokens import Token, TokenType
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -46,9 +39,18 @@ def jwt_required(
     deny: Iterable[str] | None = None,
     fresh_required: bool = False,
 ) -> Any:
-    """Require a valid access token (fresh, if asked) whose role passes `allow`/`deny`."""
-    guard = _Guard("access", allow, deny, fresh_required=fresh_required, optional=False)
-    return guard.protect(function) if function is not None else guard.protect
+    """Require a valid access token; the view receives it as the keyword argument `token`.
+
+    function: the view, when used bare (`@jwt_required`); omitted when called.
+    allow: the only roles (the `acl_claim`) let in; a token without a role is refused.
+    deny: roles refused, everyone else let in. `allow` and `deny` together raise
+        ConfigurationConflictError when the decorator is applied.
+    fresh_required: refuse tokens that do not come straight from a login (`fresh=True`).
+
+    The view takes the request first (after `self` in an `HTTPMethodView`).
+    """
+    guard = Guard("access", allow, deny, fresh_required=fresh_required, optional=False)
+    return _apply(guard, function)
 
 
 @overload
@@ -66,9 +68,14 @@ def jwt_optional(
     allow: Iterable[str] | None = None,
     deny: Iterable[str] | None = None,
 ) -> Any:
-    """Pass `token=None` when no access token was sent; an invalid token is still refused."""
-    guard = _Guard("access", allow, deny, fresh_required=False, optional=True)
-    return guard.protect(function) if function is not None else guard.protect
+    """Like `jwt_required`, but pass `token=None` when no access token was sent.
+
+    A token that is sent and invalid (expired, tampered, revoked) is still refused; an
+    `Authorization` header of another scheme (`Basic ...`) counts as no token.
+    `function`, `allow` and `deny` are those of `jwt_required`; roles apply to tokens sent.
+    """
+    guard = Guard("access", allow, deny, fresh_required=False, optional=True)
+    return _apply(guard, function)
 
 
 @overload
@@ -88,12 +95,16 @@ def refresh_jwt_required(
     deny: Iterable[str] | None = None,
     fresh_required: bool = False,
 ) -> Any:
-    """Require a valid refresh token. `fresh_required=True` is refused: refresh tokens
-    carry no freshness, so no refresh token could ever pass."""
+    """Require a valid refresh token (by default in the `X-Refresh-Token` header).
+
+    `function`, `allow` and `deny` are those of `jwt_required`. `fresh_required` is
+    accepted for 1.0 code: False does nothing, and True raises ConfigurationConflictError
+    when applied, as refresh tokens carry no freshness and no refresh token could pass.
+    """
     if fresh_required:
         raise ConfigurationConflictError("refresh tokens carry no freshness: fresh_required=True")
-    guard = _Guard("refresh", allow, deny, fresh_required=False, optional=False)
-    return guard.protect(function) if function is not None else guard.protect
+    guard = Guard("refresh", allow, deny, fresh_required=False, optional=False)
+    return _apply(guard, function)
 
 
 async def verify_jwt_in_request(
@@ -101,90 +112,71 @@ async def verify_jwt_in_request(
 ) -> Token | None:
     """Run the checks of the decorators inline, for views that need a second token.
 
-    Named after flask-jwt-extended's function: `refresh=True` wants a refresh token,
-    `fresh=True` a fresh access token, and `optional=True` answers None when none is sent.
+    request: the request being served; its app's configuration is used.
+    optional: answer None instead of raising NoAuthorizationError when no token was sent.
+    fresh: require a fresh access token, as `jwt_required(fresh_required=True)`.
+    refresh: look for and require a refresh token instead of an access token.
+
+    Named after flask-jwt-extended's function. Raises the same errors as the decorators,
+    which the app's handlers answer.
     """
     token_type: TokenType = "refresh" if refresh else "access"
-    guard = _Guard(token_type, None, None, fresh_required=fresh, optional=optional)
+    guard = Guard(token_type, None, None, fresh_required=fresh, optional=optional)
     return await guard.authenticate(request)
 
 
-class _Guard:
-    """The checks one decorated view runs, fixed when the decorator is applied."""
+def _apply(guard: Guard, function: View | None) -> Any:
+    """The decorator putting `guard` in front of a view, applied to `function` if given."""
+    protect = partial(_protect, guard)
+    return protect(function) if function is not None else protect
 
-    def __init__(
-        self,
-        token_type: TokenType,
-        allow: Iterable[str] | None,
-        deny: Iterable[str] | None,
-        *,
-        fresh_required: bool,
-        optional: bool,
-    ) -> None:
-        if allow is not None and deny is not None:
-            raise ConfigurationConflictError("allow and deny cannot be used together")
-        self.token_type = token_type
-        self.allow = None if allow is None else frozenset(allow)
-        self.deny = None if deny is None else frozenset(deny)
-        self.fresh_required = fresh_required
-        self.optional = optional
 
-    def protect(self, view: View) -> View:
-        @wraps(view)
-        async def protected(*args: Any, **kwargs: Any) -> Any:
-            # A function view gets the request first; an HTTPMethodView method, second.
-            request: Request = args[0] if isinstance(args[0], Request) else args[1]
-            token = await self.authenticate(request)
-            response = view(*args, token=token, **kwargs)
-            if inspect.isawaitable(response):
-                response = await response
-            await settle_revocations(request)
-            return response
+def _protect(guard: Guard, view: View) -> View:
+    _refuse_unusable_signature(view)
 
-        return protected  # type: ignore[return-value]
+    @wraps(view)
+    async def protected(*args: Any, **kwargs: Any) -> Any:
+        request = _request_among(args, view)
+        token = await guard.authenticate(request)
+        response = view(*args, token=token, **kwargs)
+        if inspect.isawaitable(response):
+            response = await response
+        await settle_revocations(request)
+        return response
 
-    async def authenticate(self, request: Request) -> Token | None:
-        state = state_of(request.app)
-        found = find_token(
-            request,
-            state.config,
-            state.locations,
-            self.token_type,
-            foreign_scheme_is_absent=self.optional,
-        )
-        if found is None:
-            if self.optional:
-                return None
-            raise NoAuthorizationError(f"Missing {self._what(state)}")
-        token = Token(found.raw, state=state)
-        if token.type != self.token_type:
-            raise WrongTokenError(f"Only {self.token_type} tokens are allowed")
-        if found.location == "cookies" and state.config.csrf_protect:
-            check_csrf(request, state.config, token)
-        if state.blacklist is not None and await is_revoked(state.blacklist, token):
-            raise RevokedTokenError("Token has been revoked")
-        self.check_role(token)
-        if self.fresh_required and token.fresh is not True:
-            raise FreshTokenRequiredError("Fresh token required")
-        return token
+    return protected  # type: ignore[return-value]
 
-    def check_role(self, token: Token) -> None:
-        if (self.allow is not None and token.role not in self.allow) or (
-            self.deny is not None and token.role in self.deny
-        ):
-            raise AccessDeniedError("This role may not access this resource")
 
-    def _what(self, state: JWTState) -> str:
-        """Name what was missing in the words of the configured locations."""
-        config = state.config
-        refresh = self.token_type == "refresh"
-        header = config.refresh_jwt_header_key if refresh else config.jwt_header_key
-        cookie = config.refresh_jwt_cookie if refresh else config.jwt_cookie
-        places = {
-            "header": f"{header} header",
-            "cookies": f"{cookie} cookie",
-            "query": f"{config.jwt_query_param_name} query parameter",
-        }
-        return f"{self.token_type} token: looked in " + ", ".join(
-            places[location] for location in state.locations
-        )
+_SIGNATURE_RULE = (
+    "a protected view takes the request as its first argument (its second, after self, "
+    "in an HTTPMethodView) and the token as the keyword argument `token`"
+)
+
+
+def _refuse_unusable_signature(view: Callable[..., Any]) -> None:
+    """Refuse, when decorating, a view that no request could be passed to with `token=`."""
+    try:
+        # The view's own signature: a wrapper may well accept what the function it wraps
+        # does not (and our own wrapper takes `token` away).
+        signature = inspect.signature(view, follow_wrapped=False)
+    except (TypeError, ValueError):  # not introspectable: left to the check per request
+        return
+    for positional in ((None,), (None, None)):  # a function view; a method with self
+        try:
+            signature.bind_partial(*positional, token=None)
+        except TypeError:
+            continue
+        return
+    raise TypeError(f"{_name(view)} cannot be protected: {_SIGNATURE_RULE}")
+
+
+def _request_among(args: tuple[Any, ...], view: Callable[..., Any]) -> Request:
+    """The request a view was called with: first for a function view, second for a method."""
+    for argument in args[:2]:
+        if isinstance(argument, Request):
+            return argument
+    raise TypeError(f"{_name(view)} was called without a Request: {_SIGNATURE_RULE}")
+
+
+def _name(view: Callable[..., Any]) -> str:
+    return getattr(view, "__qualname__", repr(view))

@@ -32,9 +32,9 @@ class KeyRing:
 
     @classmethod
     def from_config(cls, config: Config) -> KeyRing:
-        algorithm = _known(config.algorithm)
+        algorithm = _supported_algorithm(config.algorithm)
         decode_algorithms = tuple(
-            _known(name) for name in (config.decode_algorithms or [algorithm])
+            _supported_algorithm(name) for name in (config.decode_algorithms or [algorithm])
         )
         if algorithm not in decode_algorithms:
             raise ConfigurationConflictError(
@@ -87,7 +87,7 @@ class KeyRing:
         return cls(algorithm, private, public, decode_algorithms)
 
 
-def _known(name: str) -> str:
+def _supported_algorithm(name: str) -> str:
     if name not in SUPPORTED_ALGORITHMS:
         raise ConfigurationConflictError(
             f"unknown algorithm {name!r}; choose one of {sorted(SUPPORTED_ALGORITHMS)}"

@@ -27,12 +27,12 @@ def find_token(
     locations: tuple[str, ...],
     token_type: TokenType,
     *,
-    foreign_scheme_is_absent: bool,
+    ignore_other_schemes: bool,
 ) -> FoundToken | None:
     """The first token found in `locations`, or None when there is none at all.
 
     A header of another scheme (say `Basic ...`) is an InvalidHeaderError, unless
-    `foreign_scheme_is_absent`, as `jwt_optional` wants, where it counts as no token.
+    `ignore_other_schemes` (as `jwt_optional` wants): then it counts as no token.
     """
     refresh = token_type == "refresh"
     for location in locations:
@@ -41,7 +41,7 @@ def find_token(
                 request,
                 config.refresh_jwt_header_key if refresh else config.jwt_header_key,
                 config.refresh_jwt_header_prefix if refresh else config.jwt_header_prefix,
-                foreign_scheme_is_absent,
+                ignore_other_schemes,
             )
         elif location == "cookies":
             raw = request.cookies.get(config.refresh_jwt_cookie if refresh else config.jwt_cookie)
@@ -53,7 +53,7 @@ def find_token(
 
 
 def _from_header(
-    request: Request, name: str, prefix: str, foreign_scheme_is_absent: bool
+    request: Request, name: str, prefix: str, ignore_other_schemes: bool
 ) -> str | None:
     value: str | None = request.headers.get(name)
     if value is None:
@@ -63,7 +63,7 @@ def _from_header(
     if prefix:
         # Authentication schemes are case-insensitive (RFC 9110 11.1).
         if not parts or parts[0].casefold() != prefix.casefold():
-            if foreign_scheme_is_absent:
+            if ignore_other_schemes:
                 return None
             raise InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
         parts = parts[1:]
@@ -79,7 +79,7 @@ def check_csrf(request: Request, config: Config, token: Token) -> None:
     header = config.refresh_jwt_csrf_header if token.type == "refresh" else config.jwt_csrf_header
     sent = request.headers.get(header)
     if not sent or not token.csrf:
-        raise CSRFError(f"Missing CSRF token in the {header} header")
+        raise CSRFError(f"Missing CSRF token in the {header} header", token=token)
     # compare_digest takes ASCII text only; anything else cannot match a csrf value anyway.
     if not sent.isascii() or not hmac.compare_digest(sent, token.csrf):
-        raise CSRFError("CSRF double submit tokens do not match")
+        raise CSRFError("CSRF double submit tokens do not match", token=token)

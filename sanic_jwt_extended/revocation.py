@@ -1,29 +1,31 @@
 """Revoking tokens, and asking the blacklist whether a token was revoked.
 
 Any failure of the blacklist becomes BlacklistUnavailableError (503): a request whose
-token cannot be checked is refused, never let through.
+token cannot be checked is refused, never let through. Every function takes the
+blacklist it works on; which app's blacklist that is was decided by the caller.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable
+from datetime import timedelta
+from typing import TYPE_CHECKING, TypeVar
 
 from sanic import Request
 from sanic.exceptions import ServerError
 
-from .blacklist import BlacklistABC
-from .exceptions import BlacklistUnavailableError, ConfigurationConflictError
+from .exceptions import BlacklistUnavailableError, JWTExtendedException
 
 if TYPE_CHECKING:
-    from .state import JWTState
-    from .tokens import Token
+    from .blacklist import BlacklistABC
+    from .protocols import TokenFacts
 
 logger = logging.getLogger(__name__)
+
+Result = TypeVar("Result")
 
 # Revocations started while a request is handled, kept on its `ctx` under this name so
 # that the protected view's response leaves only once they are stored.
@@ -33,10 +35,9 @@ _PENDING = "sanic_jwt_extended_revocations"
 _in_flight: set[asyncio.Task[None]] = set()
 
 
-def schedule_revocation(state: JWTState, token: Token) -> asyncio.Task[None]:
-    """Start registering `token` with the blacklist and return the task doing it."""
-    blacklist = _blacklist(state)
-    task = asyncio.ensure_future(_guarded(lambda: blacklist.register(token)))
+def schedule_revocation(blacklist: BlacklistABC, token: TokenFacts) -> asyncio.Task[None]:
+    """Start registering `token` with `blacklist` and return the task doing it."""
+    task = asyncio.ensure_future(_guarded(blacklist.register(token)))
     _in_flight.add(task)
     task.add_done_callback(_finished)
     try:
@@ -58,39 +59,29 @@ async def settle_revocations(request: Request) -> None:
         await asyncio.gather(*pending)
 
 
-async def revoke_identity(state: JWTState, identity: Any) -> None:
-    """Revoke every token of `identity` issued until now."""
-    blacklist = _blacklist(state)
-    if type(blacklist).register_identity is BlacklistABC.register_identity:
-        raise ConfigurationConflictError(
-            f"{type(blacklist).__name__} does not implement register_identity(), "
-            "which JWT.revoke_all() needs"
-        )
-    cutoff = time.time()
-    await _guarded(
-        lambda: blacklist.register_identity(str(identity), cutoff, state.longest_lifetime)
-    )
+async def revoke_identity(
+    blacklist: BlacklistABC, identity: str, keep_for: timedelta | None
+) -> None:
+    """Revoke every token of `identity` issued until now; keep the cut-off `keep_for`."""
+    await _guarded(blacklist.register_identity(identity, time.time(), keep_for))
 
 
-async def is_revoked(blacklist: BlacklistABC, token: Token) -> bool:
-    return bool(await _guarded(lambda: blacklist.is_blacklisted(token)))
+async def is_revoked(blacklist: BlacklistABC, token: TokenFacts) -> bool:
+    return await _guarded(blacklist.is_blacklisted(token))
 
 
-async def _guarded(call: Callable[[], Any]) -> Any:
-    """Run a blacklist method (async, or sync as some 1.0 examples wrote them)."""
+async def _guarded(call: Awaitable[Result]) -> Result:
+    """Await a blacklist method, turning any failure of the store into a 503.
+
+    The extension's own errors pass as they are: a ConfigurationConflictError (say, a
+    blacklist without revoke_all) is a mistake to fix, not an outage.
+    """
     try:
-        result = call()
-        return await result if inspect.isawaitable(result) else result
-    except BlacklistUnavailableError:
+        return await call
+    except JWTExtendedException:
         raise
     except Exception as error:
         raise BlacklistUnavailableError("The token blacklist cannot be reached.") from error
-
-
-def _blacklist(state: JWTState) -> BlacklistABC:
-    if state.blacklist is None:
-        raise ConfigurationConflictError("revoking tokens needs use_blacklist = True")
-    return state.blacklist
 
 
 def _finished(task: asyncio.Task[None]) -> None:

@@ -1,9 +1,10 @@
-"""What `JWT.initialize(app)` leaves behind for one app.
+"""What `JWT.initialize(app)` leaves behind for one app, and which app is "current".
 
 The 1.0 API is class-level (`JWT.create_access_token(...)` names no app), yet tests and
 services run several apps in one process. So each app keeps its own state on `app.ctx`;
 the decorators use the state of the request's app, and the class-level calls use it too
-when they run inside a request, else the state of the app initialised last.
+when they run inside a request, else the state of the app initialised last. That last
+app is recorded once, here, by `attach`, and nowhere else.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .blacklist import BlacklistABC
 from .claims import reserved_claims
 from .config import Config, normalize_locations
 from .exceptions import ConfigurationConflictError
-from .handler import Handler
+from .handlers import Handlers
 from .keys import KeyRing
 
 _STATE_ATTRIBUTE = "sanic_jwt_extended"
@@ -30,7 +31,7 @@ class JWTState:
     """One app's configuration, handlers and blacklist, and what is derived from them."""
 
     config: Config = field(default_factory=Config)
-    handler: Handler = field(default_factory=Handler)
+    handler: Handlers = field(default_factory=Handlers)
     blacklist: BlacklistABC | None = None
     # Derived once when initialising closes, so that requests only read them.
     keys: KeyRing | None = None
@@ -59,19 +60,28 @@ class JWTState:
         """Tokens carry a CSRF value only when they may travel in cookies."""
         return self.config.csrf_protect and "cookies" in self.locations
 
+    def require_blacklist(self) -> BlacklistABC:
+        """The blacklist, for revoking; ConfigurationConflictError when there is none."""
+        if self.blacklist is None:
+            raise ConfigurationConflictError("revoking tokens needs use_blacklist = True")
+        return self.blacklist
 
+
+# The state of the app initialised last: the class-level API's notion of "the" app.
 _latest: JWTState | None = None
 
 
 def attach(app: Sanic[Any, Any], state: JWTState) -> None:
-    global _latest  # the class-level API's notion of "the" app
+    """Give `app` its completed `state`, which also makes it the app initialised last."""
+    global _latest
     setattr(app.ctx, _STATE_ATTRIBUTE, state)
     _latest = state
 
 
 def state_of(app: Sanic[Any, Any]) -> JWTState:
+    """The state `app` was given when its initialisation completed."""
     state: JWTState | None = getattr(app.ctx, _STATE_ATTRIBUTE, None)
-    if state is None or state.keys is None:
+    if state is None:
         raise ConfigurationConflictError(
             f"JWT.initialize() has not been completed for app {app.name!r}"
         )
@@ -89,8 +99,11 @@ def current_state() -> JWTState:
     state: JWTState | None = None
     if request is not None and not request.responded:
         state = getattr(request.app.ctx, _STATE_ATTRIBUTE, None)
-    if state is not None and state.keys is not None:
-        return state
-    if _latest is None or _latest.keys is None:
+    return state or latest_state()
+
+
+def latest_state() -> JWTState:
+    """The state of the app initialised last."""
+    if _latest is None:
         raise ConfigurationConflictError("JWT.initialize(app) has not been completed")
     return _latest

@@ -1,4 +1,8 @@
-"""Encoding tokens, and `Token`: a decoded, verified token as handed to views."""
+"""Encoding tokens, and `Token`: a decoded, verified token as handed to views.
+
+Both work from the `JWTState` they are given; only `Token`'s default, when none is given,
+looks up the app serving the current request (or initialised last).
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,12 @@ import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
-from .claims import named_claims, read_private_claims, read_public_claims
+from .claims import claims_to_store, read_private_claims, read_public_claims
 from .exceptions import (
     ConfigurationConflictError,
     ExpiredSignatureError,
@@ -24,10 +28,7 @@ from .exceptions import (
     JWTDecodeError,
 )
 from .revocation import schedule_revocation
-from .state import current_state
-
-if TYPE_CHECKING:
-    from .state import JWTState
+from .state import JWTState, current_state
 
 TokenType = Literal["access", "refresh"]
 
@@ -74,7 +75,7 @@ def encode_token(
     """Build, sign and serialise one token; the JWT class methods are thin calls to this."""
     config = state.config
     assert state.keys is not None  # set when initialising closed
-    payload = named_claims(
+    payload = claims_to_store(
         private_claims,
         public_claims,
         prefix=config.private_claim_prefix,
@@ -146,9 +147,10 @@ def _timestamp(moment: datetime | float) -> float:
 class Token:
     """A token whose signature and claims have been verified.
 
-    `Token(raw_jwt)` decodes and verifies with the configuration of the app serving the
-    current request (or of the app initialised last), raising the same errors the view
-    decorators answer with 401, 422 and so on.
+    `Token(raw_jwt)` decodes and verifies `raw_jwt` (the compact JWS text, without any
+    `Bearer ` prefix), raising the errors the view decorators answer with 401, 422 and so
+    on. It uses the configuration of `state` when given (the decorators pass their app's),
+    else of the app serving the current request, else of the app initialised last.
     """
 
     raw_jwt: str
@@ -177,9 +179,9 @@ class Token:
         self.iss = _claim(payload, "iss", str)
         self.sub = payload["sub"]
         self.aud = _audience(payload)
-        self.exp = _moment(payload, "exp")
-        self.nbf = _moment(payload, "nbf")
-        self.iat = _moment(payload, "iat")
+        self.exp = _time_claim(payload, "exp")
+        self.nbf = _time_claim(payload, "nbf")
+        self.iat = _time_claim(payload, "iat")
         self.jti = _uuid(payload["jti"])
         _check_lifetime(self, self._state.config.leeway)
 
@@ -187,6 +189,11 @@ class Token:
     def identity(self) -> str:
         """The subject (`sub`) of the token: the identity it was created for."""
         return self.sub
+
+    @property
+    def issued_at(self) -> float:
+        """`iat` as a POSIX timestamp, with the microseconds it was written with."""
+        return float(self.raw_data["iat"])
 
     @property
     def refused_after(self) -> datetime | None:
@@ -215,12 +222,14 @@ class Token:
         )
 
     def revoke(self) -> asyncio.Task[None]:
-        """Put this token on the blacklist.
+        """Put this token on the blacklist of its app.
 
         The revocation starts at once; awaiting the result waits for it and raises its
-        errors. Inside a protected view, the response also waits for it.
+        errors (BlacklistUnavailableError when the store cannot be written). Inside a
+        protected view, the response also waits for it. Raises ConfigurationConflictError
+        at once when the app has no blacklist (`use_blacklist` off).
         """
-        return schedule_revocation(self._state, self)
+        return schedule_revocation(self._state.require_blacklist(), self)
 
     def __repr__(self) -> str:
         return f"<Token {self.type} sub={self.sub!r} jti={self.jti.hex}>"
@@ -289,7 +298,7 @@ def _audience(payload: Mapping[str, Any]) -> str | list[str] | None:
     raise JWTDecodeError("Claim 'aud' must be a string or a list of strings")
 
 
-def _moment(payload: Mapping[str, Any], name: str) -> Any:
+def _time_claim(payload: Mapping[str, Any], name: str) -> Any:
     if name not in payload:  # exp and nbf may be absent; iat is required
         return None
     value = payload[name]

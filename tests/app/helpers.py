@@ -14,6 +14,7 @@ from app import create_app
 from app.admin import create_admin
 from app.schemas import Credentials
 from app.settings import Settings
+from tests.helpers import bearer
 
 SECRET = "a-test-secret-of-at-least-sixty-four-bytes-for-every-hs-algorithm!!"
 PASSWORD = "correct horse battery"
@@ -54,10 +55,6 @@ def build_app(settings: Settings) -> Sanic[Any, Any]:
     app = create_app(settings)
     app.config.TOUCHUP = False
     return app
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @dataclass

@@ -15,7 +15,8 @@ import pytest
 from app.db import open_database
 from app.models import Role, User
 from app.settings import Settings
-from tests.app.helpers import PASSWORD, Api, Pause, Session, bearer, promote
+from tests.app.helpers import PASSWORD, Api, Pause, Session, promote
+from tests.helpers import bearer
 
 if TYPE_CHECKING:
     from sanic_testing.testing import TestingResponse

@@ -12,7 +12,8 @@ from app.db import open_database
 from app.models import Role, User
 from app.settings import Settings
 from sanic_jwt_extended import JWT
-from tests.app.helpers import PASSWORD, SECRET, Api, Session, bearer, build_app
+from tests.app.helpers import PASSWORD, SECRET, Api, Session, build_app
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

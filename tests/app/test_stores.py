@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from sanic_jwt_extended import JWT
-from tests.app.helpers import Api, Session, bearer
+from tests.app.helpers import Api, Session
+from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
 

@@ -22,8 +22,9 @@ from sanic_testing import testing
 
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
+from tests.helpers import bearer
 
-from .conftest import SECRET, AppFactory, bearer, new_app
+from .helpers import SECRET, AppFactory, new_app
 
 OTHER_SECRET = "another-secret-long-enough-for-hs512-too-" + "y" * 40
 
@@ -75,7 +76,7 @@ def _generate(kind: str, number: int) -> KeyPair:
 
 def options(algorithm: str, kind: str | None, number: int = 0) -> dict[str, Any]:
     """Config options for `algorithm`: key pair `number` of `kind`, or for HS* (kind None)
-    the conftest SECRET (number 0) or another secret."""
+    the helpers' SECRET (number 0) or another secret."""
     if kind is None:
         return {"algorithm": algorithm, "secret_key": SECRET if number == 0 else OTHER_SECRET}
     keys = key_pair(kind, number)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import pytest
@@ -10,8 +11,9 @@ from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import BlacklistABC, InMemoryBlacklist
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError, ConfigurationConflictError
 from sanic_jwt_extended.tokens import Token
+from tests.helpers import bearer
 
-from .conftest import AppFactory, bearer
+from .helpers import AppFactory
 
 if TYPE_CHECKING:
     from sanic import Sanic
@@ -160,3 +162,43 @@ async def test_a_revocation_that_fails_is_a_503_awaited_or_not(
         503,
         {"msg": "The token blacklist cannot be reached."},
     )
+
+
+@pytest.mark.parametrize("method", ["register", "is_blacklisted", "register_identity", "ping"])
+def test_a_blacklist_method_that_is_not_a_coroutine_is_refused_when_defined(method: str) -> None:
+    def synchronous(self: BlacklistABC, *args: object) -> None:
+        return None
+
+    with pytest.raises(TypeError, match=rf"SyncBlacklist\.{method} must be a coroutine"):
+        type("SyncBlacklist", (SetBlacklist,), {method: synchronous})
+
+
+async def test_revoke_all_compares_the_issue_time_with_the_cutoff(make_app: AppFactory) -> None:
+    """The blacklists read when a token was issued from `Token.issued_at`, to the microsecond."""
+    make_app()
+    token = Token(JWT.create_access_token("alice"))
+    assert token.issued_at == token.raw_data["iat"]
+    assert token.issued_at == pytest.approx(token.iat.timestamp(), abs=1e-6)
+    blacklist = InMemoryBlacklist()
+    await blacklist.register_identity("alice", token.issued_at - 1e-6, None)
+    assert not await blacklist.is_blacklisted(token)
+    await blacklist.register_identity("alice", token.issued_at, None)
+    assert await blacklist.is_blacklisted(token)
+
+
+async def test_a_token_dated_before_a_revoke_all_is_revoked_though_created_after(
+    make_app: AppFactory,
+) -> None:
+    app = with_memory_blacklist(make_app)
+    read_at = time.time()  # what the claims say was true at this moment
+    await JWT.revoke_all("alice")
+    dated = JWT.create_access_token("alice", issued_at=read_at)
+    assert Token(dated).issued_at == pytest.approx(read_at, abs=1e-6)
+    assert await get_protected(app, dated) == 401
+    assert await get_protected(app, JWT.create_access_token("alice")) == 200
+
+
+async def test_a_token_cannot_be_dated_in_the_future(make_app: AppFactory) -> None:
+    make_app()
+    with pytest.raises(ValueError, match="future"):
+        JWT.create_access_token("alice", issued_at=time.time() + 60)

@@ -11,8 +11,9 @@ import pytest
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import InMemoryBlacklist
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
+from tests.helpers import bearer
 
-from .conftest import SECRET, AppFactory, bearer, new_app
+from .helpers import SECRET, AppFactory, new_app
 
 DEFAULTS = {
     "secret_key": None,
@@ -153,6 +154,41 @@ async def test_initialising_a_new_app_replaces_the_previous_state(make_app: AppF
     # ...so neither accepts the other's tokens, signed with another secret.
     _, response = await second.asgi_client.get("/protected", headers=bearer(first_token))
     assert response.status == 422
+
+
+@pytest.mark.parametrize("failure", ["closing refuses", "the block raises"])
+async def test_a_failed_initialisation_leaves_the_last_app_in_force(
+    make_app: AppFactory, failure: str
+) -> None:
+    app = make_app(use_blacklist=True, blacklist_class=InMemoryBlacklist)
+    in_force = (JWT.config, JWT.handler, JWT.blacklist)
+    with (
+        pytest.raises((ConfigurationConflictError, RuntimeError)),
+        JWT.initialize(new_app()) as manager,
+    ):
+        manager.config.algorithm = "RS256"  # no keys: closing refuses
+        if failure == "the block raises":
+            raise RuntimeError("the caller's own code failed")
+    # What JWT shows is what its class methods use: the app initialised last.
+    assert (JWT.config, JWT.handler, JWT.blacklist) == in_force
+    assert JWT.config.algorithm == "HS256"
+    token = JWT.create_access_token("alice")
+    _, response = await app.asgi_client.get("/protected", headers=bearer(token))
+    assert response.status == 200
+    await JWT.revoke_all("alice")  # on that app's blacklist
+    _, response = await app.asgi_client.get("/protected", headers=bearer(token))
+    assert response.status == 401
+
+
+def test_inside_the_block_jwt_shows_the_app_being_initialised(make_app: AppFactory) -> None:
+    make_app()
+    with JWT.initialize(new_app()) as manager:
+        manager.config.secret_key = SECRET[::-1]
+        assert JWT.config.secret_key == SECRET[::-1]
+        assert JWT.blacklist is None  # created when the block closes
+        # Tokens are still those of the app in force until the block closes.
+        assert JWT.create_access_token("alice")
+    assert JWT.config.secret_key == SECRET[::-1]
 
 
 async def test_tokens_created_inside_a_request_use_that_requests_app(

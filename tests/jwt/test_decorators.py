@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sanic import Request
@@ -17,8 +18,9 @@ from sanic_jwt_extended import (
 )
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
 from sanic_jwt_extended.tokens import Token
+from tests.helpers import bearer
 
-from .conftest import AppFactory, bearer
+from .helpers import AppFactory
 
 
 async def test_the_view_receives_the_token(make_app: AppFactory) -> None:
@@ -321,3 +323,39 @@ async def test_verify_jwt_in_request_runs_the_same_checks_inline(make_app: AppFa
     wrong = {**bearer(access), "X-Refresh-Token": f"Bearer {access}"}
     _, response = await app.asgi_client.post("/logout-both", headers=wrong)
     assert response.status == 422
+
+
+async def no_request(token: Token) -> HTTPResponse:
+    return json({})
+
+
+async def no_token(request: Request) -> HTTPResponse:
+    return json({})
+
+
+async def nothing() -> HTTPResponse:
+    return json({})
+
+
+@pytest.mark.parametrize("view", [no_request, no_token, nothing])
+@pytest.mark.parametrize("decorator", [jwt_required, jwt_optional, refresh_jwt_required])
+def test_a_view_that_cannot_take_a_request_and_token_is_refused_when_decorated(
+    decorator: Any, view: Any
+) -> None:
+    with pytest.raises(TypeError, match=rf"{view.__name__} cannot be protected: .*request"):
+        decorator(view)
+    with pytest.raises(TypeError, match=view.__name__):
+        decorator()(view)
+
+
+async def test_a_view_called_without_a_request_says_so(make_app: AppFactory) -> None:
+    make_app()
+
+    @jwt_required
+    async def view(request: Any, token: Token) -> HTTPResponse:
+        return json({})
+
+    with pytest.raises(TypeError, match=r"view was called without a Request"):
+        await view("not a request")
+    with pytest.raises(TypeError, match=r"without a Request"):
+        await view()

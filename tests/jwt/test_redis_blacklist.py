@@ -14,8 +14,9 @@ from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import RedisBlacklist
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 from sanic_jwt_extended.tokens import Token
+from tests.helpers import bearer
 
-from .conftest import AppFactory, bearer
+from .helpers import AppFactory
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 

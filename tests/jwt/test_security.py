@@ -30,26 +30,14 @@ from sanic import Sanic
 from sanic_testing import testing
 
 from sanic_jwt_extended import JWT
+from sanic_jwt_extended.handlers import ERRORS
 
-from .conftest import SECRET, add_views, new_app
+from .helpers import SECRET, add_views, new_app
 
 # --- the app under attack -------------------------------------------------------------
 
 HANDLER_HEADER = "x-answered-by"
-# Every handler name of the contract's error table.
-HANDLERS = (
-    "no_authorization",
-    "expired_signature",
-    "invalid_header",
-    "invalid_token",
-    "jwt_decode_error",
-    "wrong_token",
-    "revoked_token",
-    "fresh_token_required",
-    "access_denied",
-    "csrf_error",
-    "blacklist_unavailable",
-)
+HANDLERS = tuple(error.name for error in ERRORS)
 
 
 def _tagged(name: str, default: Callable[..., Any]) -> Callable[..., Any]:
@@ -66,7 +54,7 @@ def _tagged(name: str, default: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def new_served_app(**options: Any) -> Sanic:
-    """The conftest views on an app initialised with SECRET and `options`, with tagged handlers.
+    """The helpers' views on an app initialised with SECRET and `options`, with tagged handlers.
 
     Like `make_app`, but handlers cannot be wrapped once `make_app` has closed the
     initialising block. TOUCHUP (Sanic's start-up code rewriting) is off only because the

@@ -16,8 +16,9 @@ from sanic_jwt_extended.exceptions import (
     InvalidTokenError,
 )
 from sanic_jwt_extended.tokens import Token
+from tests.helpers import bearer
 
-from .conftest import SECRET, AppFactory, bearer
+from .helpers import SECRET, AppFactory
 
 
 def claims_of(raw: str) -> dict[str, object]:

@@ -1,0 +1,148 @@
+"""The error table, and the JSON responses it gives, replaceable through `JWT.handler`.
+
+One row per failure a protected view can meet: the handler's name, the exception it
+answers, its status, its default message and the RFC 6750 challenge of its 401. The
+fields of `Handlers` and the exception map registered on each app are both derived from
+it, so a new error is one new row.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from enum import Enum
+
+from sanic import Request
+from sanic.response import HTTPResponse, json
+
+from .exceptions import (
+    AccessDeniedError,
+    BlacklistUnavailableError,
+    CSRFError,
+    ExpiredSignatureError,
+    FreshTokenRequiredError,
+    InvalidHeaderError,
+    InvalidTokenError,
+    JWTDecodeError,
+    NoAuthorizationError,
+    RevokedTokenError,
+    WrongTokenError,
+)
+from .readonly import ReadOnlyAfterInit
+
+ErrorHandler = Callable[[Request, Exception], HTTPResponse | Awaitable[HTTPResponse]]
+
+# RFC 6750 3: the characters an error_description may hold (no quote, no backslash).
+_DESCRIPTION_CHARACTERS = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
+class Challenge(Enum):
+    """What the `WWW-Authenticate` header of a 401 says (RFC 6750 3)."""
+
+    # Authenticate with a bearer token: no usable credentials came with the request.
+    BEARER = "bearer"
+    # The token sent cannot be used (expired, revoked, ...): get another one.
+    INVALID_TOKEN = "invalid_token"
+
+
+@dataclass(frozen=True)
+class ErrorKind:
+    """One row of the error table."""
+
+    name: str
+    exception: type[Exception]
+    status: int
+    # None: the exception's own text, made a sentence.
+    message: str | None = None
+    challenge: Challenge | None = None
+
+    def __post_init__(self) -> None:
+        # RFC 9110 15.5.2: every 401 carries a challenge; other statuses carry none.
+        if (self.status == 401) != (self.challenge is not None):
+            raise ValueError(f"{self.name}: a challenge goes with status 401, and only there")
+        if self.challenge is Challenge.INVALID_TOKEN and not (
+            self.message and _DESCRIPTION_CHARACTERS.fullmatch(self.message)
+        ):
+            raise ValueError(f"{self.name}: invalid_token needs a plain ASCII default message")
+
+    def headers(self) -> dict[str, str]:
+        """The `WWW-Authenticate` header this error's default response carries, if any."""
+        if self.challenge is None:
+            return {}
+        if self.challenge is Challenge.BEARER:
+            return {"WWW-Authenticate": "Bearer"}
+        value = f'Bearer error="invalid_token", error_description="{self.message}"'
+        return {"WWW-Authenticate": value}
+
+    def default_handler(self) -> ErrorHandler:
+        """The handler this row installs until `JWT.handler.<name>` is replaced."""
+
+        def handler(request: Request, exception: Exception) -> HTTPResponse:
+            message = self.message or _sentence(str(exception))
+            return json({"msg": message}, status=self.status, headers=self.headers())
+
+        return handler
+
+
+def _sentence(text: str) -> str:
+    text = text.strip() or "Invalid token"
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+# The contract's error table. ExpiredSignatureError subclasses InvalidTokenError; Sanic
+# looks up the exact class first, so expired tokens still get their own handler.
+ERRORS: tuple[ErrorKind, ...] = (
+    ErrorKind("no_authorization", NoAuthorizationError, 401, challenge=Challenge.BEARER),
+    ErrorKind(
+        "expired_signature",
+        ExpiredSignatureError,
+        401,
+        "Token has expired.",
+        Challenge.INVALID_TOKEN,
+    ),
+    ErrorKind("invalid_header", InvalidHeaderError, 422),
+    ErrorKind("invalid_token", InvalidTokenError, 422),
+    ErrorKind("jwt_decode_error", JWTDecodeError, 422),
+    ErrorKind("wrong_token", WrongTokenError, 422),
+    ErrorKind(
+        "revoked_token", RevokedTokenError, 401, "Token has been revoked.", Challenge.INVALID_TOKEN
+    ),
+    # The token is valid but not enough here: the client must log in again, so it is
+    # "invalid for other reasons" (RFC 6750 3.1), said in the description.
+    ErrorKind(
+        "fresh_token_required",
+        FreshTokenRequiredError,
+        401,
+        "Fresh token required.",
+        Challenge.INVALID_TOKEN,
+    ),
+    ErrorKind("access_denied", AccessDeniedError, 403),
+    # The token is fine; the request lacks its CSRF header: telling the client to drop
+    # the token (invalid_token) would be wrong, so only the scheme is named.
+    ErrorKind("csrf_error", CSRFError, 401, challenge=Challenge.BEARER),
+    ErrorKind("blacklist_unavailable", BlacklistUnavailableError, 503),
+)
+
+_HANDLER_NAMES = frozenset(error.name for error in ERRORS)
+
+
+class Handlers(ReadOnlyAfterInit):
+    """`JWT.handler`: one replaceable error handler per row of `ERRORS`, under its name.
+
+    A handler is a Sanic error handler, `(request, exception) -> HTTPResponse` (or a
+    coroutine of one). The defaults answer `{"msg": "<sentence>"}` with the row's status
+    and `WWW-Authenticate` header; a replacement answers exactly what it returns.
+    """
+
+    def __init__(self) -> None:
+        for error in ERRORS:
+            setattr(self, error.name, error.default_handler())
+
+    def _known_names(self) -> Collection[str]:
+        return _HANDLER_NAMES
+
+    def __getattr__(self, name: str) -> ErrorHandler:
+        # Reached only for names that are not handlers; it also tells type checkers
+        # that every handler name holds an ErrorHandler.
+        raise AttributeError(f"{type(self).__name__} has no handler {name!r}")
