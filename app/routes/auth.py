@@ -6,7 +6,7 @@ from sanic.exceptions import SanicException
 from app import accounts
 from app.auth import token_claims, token_user_id
 from app.context import app_context
-from app.routes.payloads import NO_STORE, message, parse_body, respond
+from app.routes.payloads import NO_STORE, message, parse_body, read_route, respond
 from app.schemas import AccessToken, Credentials, Login, Me, TokenPair, UserOut
 from sanic_jwt_extended import JWT, jwt_required, refresh_jwt_required, verify_jwt_in_request
 from sanic_jwt_extended.exceptions import ExpiredSignatureError, RevokedTokenError
@@ -53,7 +53,7 @@ async def logout(request: Request, token: Token) -> HTTPResponse:
     return message(f"Logged out; the refresh token {gone}." if gone else "Logged out.")
 
 
-@bp.get("/me")
+@read_route(bp, "/me")
 @jwt_required
 async def me(request: Request, token: Token) -> HTTPResponse:
     """What the access token says about its bearer."""

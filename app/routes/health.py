@@ -8,6 +8,7 @@ from sanic.response import json
 
 from app.context import app_context
 from app.db import ping
+from app.routes.payloads import read_route
 
 bp = Blueprint("health")
 
@@ -24,7 +25,7 @@ async def _status(check: Awaitable[None]) -> str:
     return "ok"
 
 
-@bp.get("/health")
+@read_route(bp, "/health")
 async def health(request: Request) -> HTTPResponse:
     """200 when both parts answer; 503 naming the part that does not."""
     context = app_context(request)

@@ -4,7 +4,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from app.auth import admin_required
 from app.models import Item, Store
-from app.routes.payloads import message, parse_body, parse_query, respond
+from app.routes.payloads import message, parse_body, parse_query, read_route, respond
 from app.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate
 from app.storage import Conflict, delete_or_404, get_or_404, save_or_404, unique_name
 from sanic_jwt_extended import jwt_required
@@ -15,7 +15,7 @@ bp = Blueprint("items", url_prefix="/items")
 NAME_TAKEN = "An item with that name already exists in this store."
 
 
-@bp.get("")
+@read_route(bp, "")
 @jwt_required
 async def list_items(request: Request, token: Token) -> HTTPResponse:
     """One page of items by id, optionally of one store, with the total for paging."""
@@ -47,7 +47,7 @@ async def create_item(request: Request, token: Token) -> HTTPResponse:
     return respond(ItemOut.model_validate(item), status=201)
 
 
-@bp.get("/<item_id:int>")
+@read_route(bp, "/<item_id:int>")
 @jwt_required
 async def get_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
     return respond(ItemOut.model_validate(await get_or_404(Item, item_id, "Item")))

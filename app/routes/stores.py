@@ -4,7 +4,7 @@ from sanic import Blueprint, HTTPResponse, Request
 
 from app.auth import admin_required
 from app.models import Item, Store
-from app.routes.payloads import message, parse_body, parse_query, respond
+from app.routes.payloads import message, parse_body, parse_query, read_route, respond
 from app.schemas import ItemOut, Page, StoreIn, StoreList, StoreOut, StoreWithItems
 from app.storage import delete_or_404, get_or_404, unique_name
 from sanic_jwt_extended import jwt_required
@@ -13,7 +13,7 @@ from sanic_jwt_extended.tokens import Token
 bp = Blueprint("stores", url_prefix="/stores")
 
 
-@bp.get("")
+@read_route(bp, "")
 async def list_stores(request: Request) -> HTTPResponse:
     """One page of stores, by id, with the total count for paging."""
     page = parse_query(request, Page)
@@ -37,7 +37,7 @@ async def create_store(request: Request, token: Token) -> HTTPResponse:
     return respond(StoreOut.model_validate(store), status=201)
 
 
-@bp.get("/<store_id:int>")
+@read_route(bp, "/<store_id:int>")
 async def get_store(request: Request, store_id: int) -> HTTPResponse:
     """A store and all of its items."""
     store = await get_or_404(Store, store_id, "Store")

@@ -5,7 +5,7 @@ from sanic import Blueprint, HTTPResponse, Request
 from app import accounts
 from app.auth import admin_required
 from app.models import User
-from app.routes.payloads import message, parse_body, respond
+from app.routes.payloads import message, parse_body, read_route, respond
 from app.schemas import RoleChange, UserOut
 from app.storage import get_or_404
 from sanic_jwt_extended.tokens import Token
@@ -13,7 +13,7 @@ from sanic_jwt_extended.tokens import Token
 bp = Blueprint("users", url_prefix="/users")
 
 
-@bp.get("/<user_id:int>")
+@read_route(bp, "/<user_id:int>")
 @admin_required()
 async def get_user(request: Request, user_id: int, token: Token) -> HTTPResponse:
     return respond(UserOut.model_validate(await get_or_404(User, user_id, "User")))

@@ -282,3 +282,88 @@ async def test_me_needs_a_token(api: Api) -> None:
     expired = JWT.create_access_token("1", expires_delta=timedelta(seconds=-5))
     assert (await api.call("GET", "/me", headers=bearer(expired))).status_code == 401
     assert (await api.call("GET", "/me", headers={"Authorization": "Basic abc"})).status_code == 422
+
+
+async def test_logout_with_an_already_revoked_refresh_token_still_ends_the_access_token(
+    api: Api, user: Session
+) -> None:
+    await api.call("POST", "/logout", headers=user.headers | refresh_header(user.refresh))
+    again = await api.login("alice")
+    response = await api.call(
+        "POST", "/logout", headers=again.headers | refresh_header(user.refresh)
+    )
+    assert response.status_code == 200
+    assert response.json == {"msg": "Logged out; the refresh token had already been revoked."}
+    assert (await api.call("GET", "/me", headers=again.headers)).status_code == 401
+
+
+async def test_logout_says_when_the_refresh_token_had_expired(api: Api, user: Session) -> None:
+    expired = JWT.create_refresh_token("1", expires_delta=timedelta(seconds=-5))
+    response = await api.call("POST", "/logout", headers=user.headers | refresh_header(expired))
+    assert response.json == {"msg": "Logged out; the refresh token had already expired."}
+
+
+async def test_tokens_leave_login_and_refresh_marked_not_to_be_stored(
+    api: Api, user: Session
+) -> None:
+    login = await api.call("POST", "/login", json={"username": "alice", "password": PASSWORD})
+    refresh = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    for response in (login, refresh):
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "no-store"
+
+
+async def test_failed_logins_and_refreshes_challenge_for_a_bearer_token(
+    api: Api, user: Session, settings: Settings
+) -> None:
+    wrong = await api.call("POST", "/login", json={"username": "alice", "password": "nope"})
+    assert wrong.status_code == 401
+    assert wrong.headers["www-authenticate"].startswith("Bearer")
+    async with open_database(settings.database_url):
+        await User.filter(username="alice").delete()
+    gone = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    assert gone.status_code == 401
+    assert gone.headers["www-authenticate"].startswith("Bearer")
+
+
+# Correctly signed tokens that this service did not make (another claim layout, another
+# service sharing the key) are refused with a 4xx, never a 500.
+
+
+@pytest.mark.parametrize(
+    ("subject", "private_claims"),
+    [
+        ("1", {"uid": 1, "is_admin": False}),  # no username
+        ("1", {"uid": 1, "username": 7, "is_admin": False}),  # ill-typed
+        ("alice", {"uid": 1, "username": "alice", "is_admin": False}),
+        ("99999999999999999999", {"uid": 1, "username": "alice", "is_admin": False}),
+        ("-1", {"uid": 1, "username": "alice", "is_admin": False}),
+        ("\u0661", {"uid": 1, "username": "alice", "is_admin": False}),  # an Arabic-Indic 1
+    ],
+)
+async def test_me_refuses_tokens_of_another_layout(
+    api: Api, user: Session, subject: str, private_claims: dict[str, Any]
+) -> None:
+    token = JWT.create_access_token(subject, role="USER", private_claims=private_claims)
+    response = await api.call("GET", "/me", headers=bearer(token))
+    assert response.status_code == 422
+    assert set(response.json) == {"msg"}
+
+
+@pytest.mark.parametrize("subject", ["alice", "99999999999999999999", "0", "1.0"])
+async def test_refresh_refuses_tokens_whose_subject_is_no_user_id(
+    api: Api, user: Session, subject: str
+) -> None:
+    token = JWT.create_refresh_token(subject, role="USER")
+    response = await api.call("POST", "/refresh", headers=refresh_header(token))
+    assert response.status_code == 422
+    assert set(response.json) == {"msg"}
+
+
+async def test_usernames_are_unique_in_any_letter_case_and_keep_their_own(api: Api) -> None:
+    await api.register("Alice")
+    taken = await api.call("POST", "/register", json={"username": "ALICE", "password": PASSWORD})
+    assert taken.status_code == 409
+    session = await api.login("alice")  # names match in any case, as they are unique so
+    me = await api.call("GET", "/me", headers=session.headers)
+    assert me.json["username"] == "Alice"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from tests.app.helpers import Api, Session
+from app.models import Item
+from app.routes import items
+from app.storage import delete_or_404
+from tests.app.helpers import Api, Pause, Session
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -230,3 +234,61 @@ async def test_deleting_an_item_is_for_admins_only(api: Api, user: Session, stor
     assert response.status_code == 403
     assert response.json == {"msg": "Admin privilege required."}
     assert (await api.call("GET", f"/items/{item_id}", headers=user.headers)).status_code == 200
+
+
+async def test_an_update_racing_a_delete_of_the_same_item_is_404(
+    api: Api, user: Session, admin: Session, store_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    item_id = await api.create_item(user, store_id)
+    pause = Pause()
+    monkeypatch.setattr(items, "get_or_404", pause.after(items.get_or_404))
+    update = asyncio.create_task(
+        api.call(
+            "PUT", f"/items/{item_id}", json={"name": "Pear", "price": 2}, headers=user.headers
+        )
+    )
+    await pause.reached.wait()  # the row was read, not yet written
+    with api.app.ctx.orm:  # what DELETE /items/{id} does, while the PUT is paused
+        await delete_or_404(Item, item_id, "Item")
+    pause.release()
+    response = await update
+    assert response.status_code == 404
+    assert (await api.call("GET", f"/items/{item_id}", headers=user.headers)).status_code == 404
+
+
+async def test_an_item_added_to_a_store_deleted_meanwhile_is_404(
+    api: Api, user: Session, admin: Session, store_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pause = Pause()
+    monkeypatch.setattr(items, "get_or_404", pause.after(items.get_or_404))
+    body = {"name": "Pear", "price": 2, "store_id": store_id}
+    create = asyncio.create_task(api.call("POST", "/items", json=body, headers=user.headers))
+    await pause.reached.wait()
+    assert (
+        await api.call("DELETE", f"/stores/{store_id}", headers=admin.headers)
+    ).status_code == 200
+    pause.release()
+    response = await create
+    assert response.status_code == 404
+    assert response.json == {"msg": "Store not found."}
+
+
+async def test_a_second_delete_of_the_same_item_is_404(
+    api: Api, user: Session, admin: Session, store_id: int
+) -> None:
+    item_id = await api.create_item(user, store_id)
+    first = await api.call("DELETE", f"/items/{item_id}", headers=admin.headers)
+    second = await api.call("DELETE", f"/items/{item_id}", headers=admin.headers)
+    assert (first.status_code, second.status_code) == (200, 404)
+
+
+@pytest.mark.parametrize("price", [-0.0, 0, 0.0])
+async def test_a_zero_price_is_stored_and_returned_as_zero(
+    api: Api, user: Session, store_id: int, price: float
+) -> None:
+    body = {"name": "Free", "price": price, "store_id": store_id}
+    created = await api.call("POST", "/items", json=body, headers=user.headers)
+    assert created.status_code == 201
+    assert '"price":0.0' in created.text.replace(" ", "")
+    fetched = await api.call("GET", f"/items/{created.json['id']}", headers=user.headers)
+    assert '"price":0.0' in fetched.text.replace(" ", "")
