@@ -10,26 +10,56 @@ import argparse
 import asyncio
 import getpass
 import multiprocessing
+import signal
 import sys
+import threading
+import warnings
+from asyncio import AbstractEventLoop
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
 from functools import partial
-from typing import Any
+from multiprocessing import resource_tracker
+from multiprocessing.synchronize import Semaphore
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sanic import Request, Sanic
+from sanic import HTTPResponse, Request, Sanic
+from sanic.exceptions import PayloadTooLarge
 from sanic.http import Http
 from sanic.log import logger
-from sanic.response import BaseHTTPResponse
+from sanic.response import BaseHTTPResponse, json
 from sanic.worker.loader import AppLoader
+from sanic.worker.manager import WorkerManager
 from tortoise.exceptions import BaseORMException
 
 from app import create_app
 from app.admin import create_admin
+from app.db import open_database
+from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
+from app.errors import sentence
 from app.schemas import Credentials
 from app.settings import Settings
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 
-# How long the first worker waits, once serving, before logging that the server is ready.
-MANAGER_SETTLE_SECONDS = 0.5
+T = TypeVar("T")
+
+# What a database that cannot be reached or opened raises (a refused connection is an
+# OSError, a SQLite file that cannot be opened a tortoise OperationalError).
+DATABASE_ERRORS = (BaseORMException, OSError)
+
+# Both mean "stop cleanly": SIGINT is Ctrl-C, SIGTERM what deploy tools send.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+# Sanic's worker manager, reading this from its monitor pipe (as when a worker calls
+# `app.stop(terminate=True)`), tells every worker to stop, waits for them, and returns.
+MANAGER_TERMINATE = "__TERMINATE__"
+
+# The in-memory blacklist warns when it is created; the main process's app says it once.
+IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
+
+# Sanic answers 413 with this message when a request's head outgrows REQUEST_MAX_HEADER_SIZE
+# (8 KiB), and with another when the body outgrows REQUEST_MAX_SIZE.
+SANIC_HEADER_TOO_LARGE = "Request header exceeds the size limit"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -42,8 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"invalid settings: {_one_line(error)}")
     if args.command == "create-admin":
         return _create_admin(settings, args.name)
-    serve(settings)
-    return 0
+    return serve(settings)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,21 +90,178 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(settings: Settings) -> None:
-    """Serve until SIGINT or SIGTERM; each worker process builds its own app."""
-    loader = AppLoader(factory=partial(_served_app, settings))
-    app = loader.load()
-    app.prepare(host=settings.host, port=settings.port, workers=settings.workers, motd=False)
-    Sanic.serve(primary=app, app_loader=loader)
-
-
-def _served_app(settings: Settings) -> Sanic[Any, Any]:
-    """The app plus what only a real server needs: the one "ready" line in the log."""
+def serve(settings: Settings) -> int:
+    """Serve until SIGINT or SIGTERM, then return 0; each worker process builds its own app."""
+    everyone_serving = _stop_once_everyone_serves()
+    try:
+        _on_database(_create_schema(settings.database_url))
+    except DATABASE_ERRORS as error:
+        return _fail(f"database: {error}")
+    try:
+        settings = _signing_settings(settings)
+    except (OSError, ValueError) as error:
+        return _fail(f"development secret: {error}")
+    serving = multiprocessing.get_context("spawn").Semaphore(0)
     app = create_app(settings)
-    app.main_process_start(_share_ready_flag)
-    app.after_server_start(_announce_ready)
+    app.main_process_ready(_workers_start_ignoring_stop_signals)
+    app.prepare(host=settings.host, port=settings.port, workers=settings.workers, motd=False)
+    _in_thread(_announce_ready, app, settings, serving, everyone_serving)
+    Sanic.serve(primary=app, app_loader=AppLoader(factory=partial(_worker_app, settings, serving)))
+    return 0
+
+
+def _stop_once_everyone_serves() -> Future[WorkerManager]:
+    """Make SIGINT and SIGTERM wait until the server serves; set the future once it does.
+
+    Sanic 25 cannot stop while it starts. Its worker manager, stopped before it has seen
+    every worker acknowledge its start-up, marks them terminated and then waits for an
+    acknowledgement that can no longer come (`WorkerManager.wait_for_ack`): it spins, or
+    gives up after 30 s, kills the workers and exits 1. A worker stopped while its
+    `after_server_start` listeners run has its event loop stopped under them ("Event loop
+    stopped before Future completed") and skips its shutdown. So no process of ours lets a
+    signal interrupt it: each blocks SIGINT and SIGTERM, one thread per process waits for
+    them, waits for the start-up to be over, and only then asks for the stop that Sanic
+    carries out cleanly. A stop during start-up thus takes effect once the server serves.
+    """
+    # Starting the resource tracker unblocks both signals (CPython 3.11), and the first
+    # worker or semaphore would start it: start it before blocking them.
+    resource_tracker.ensure_running()
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    everyone_serving: Future[WorkerManager] = Future()
+    _in_thread(_stop_server_when_signalled, everyone_serving)
+    return everyone_serving
+
+
+def _signing_settings(settings: Settings) -> Settings:
+    """`settings`, with the development secret in place of the sample one where needed."""
+    if not signs_with_sample(settings):
+        return settings
+    signing = with_development_secret(settings)
+    _warn(f"secret_key is the public sample; signing with the random key in {SECRET_FILE}")
+    return signing
+
+
+async def _create_schema(database_url: str) -> None:
+    """Open the database once before serving: Sanic would report a failure as a traceback."""
+    async with open_database(database_url):
+        pass
+
+
+def _on_database(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` on an event loop of its own; what it raises is raised.
+
+    The loop is closed only if `work` succeeds: after a failed connection, aiosqlite
+    stops its thread and that thread settles a future on the loop a moment later, which
+    would print a traceback if `asyncio.run` had closed the loop by then.
+    """
+    loop = asyncio.new_event_loop()
+    result = loop.run_until_complete(work)
+    loop.close()
+    return result
+
+
+def _in_thread(target: Callable[..., None], *args: Any) -> None:
+    """Run `target` in a daemon thread: it must never keep a stopping process alive."""
+    threading.Thread(target=target, args=args, daemon=True).start()
+
+
+def _stop_server_when_signalled(everyone_serving: Future[WorkerManager]) -> None:
+    """The main process's first SIGINT or SIGTERM stops the server, once every worker serves.
+
+    The manager is told through its monitor pipe, which it reads only once it has seen
+    every worker start. Later signals are left blocked, unanswered: the stop is under way.
+    """
+    received = signal.Signals(signal.sigwait(STOP_SIGNALS))
+    when = "now" if everyone_serving.done() else "once every worker serves"
+    logger.info("Received %s: stopping %s", received.name, when)
+    everyone_serving.result().monitor_publisher.send(MANAGER_TERMINATE)
+
+
+async def _workers_start_ignoring_stop_signals(app: Sanic[Any, Any]) -> None:
+    """Let each worker be born ignoring SIGINT and SIGTERM, until it blocks them itself.
+
+    A new process keeps the signals its parent ignores, not those it handles; so this runs
+    once Sanic's manager has set its handlers and before it starts the workers. A Ctrl-C
+    in a terminal reaches every process at once and would otherwise kill a worker that is
+    still importing. The main process loses nothing: Linux never ignores a signal that is
+    blocked, so the signals still reach `_stop_server_when_signalled`; only repeats
+    already pending are dropped (its first one it took when it came).
+    """
+    for signal_number in STOP_SIGNALS:
+        signal.signal(signal_number, signal.SIG_IGN)
+
+
+def _announce_ready(
+    app: Sanic[Any, Any],
+    settings: Settings,
+    serving: Semaphore,
+    everyone_serving: Future[WorkerManager],
+) -> None:
+    """Log the one "Ready" line once every worker serves, and let a stop proceed."""
+    for _ in range(settings.workers):
+        serving.acquire()
+    logger.info(
+        "Ready: serving on http://%s:%d with %d worker(s)",
+        settings.host,
+        settings.port,
+        settings.workers,
+    )
+    everyone_serving.set_result(app.manager)
+
+
+def _worker_app(settings: Settings, serving: Semaphore) -> Sanic[Any, Any]:
+    """A worker's app, plus what only a real server needs; built in each worker process.
+
+    The worker blocks SIGINT and SIGTERM before any thread exists (a thread that did not
+    block them would receive them), and a thread of its own stops it once it serves.
+    """
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=IN_MEMORY_BLACKLIST_WARNING)
+        app = create_app(settings)
+    started: Future[AbstractEventLoop] = Future()
+    _in_thread(_stop_worker_when_signalled, app, started)
+    app.after_server_start(partial(_report_serving, started=started, serving=serving))
     _close_connections_once_stopping(app)
+    app.error_handler.add(PayloadTooLarge, _too_large)
     return app
+
+
+def _stop_worker_when_signalled(app: Sanic[Any, Any], started: Future[AbstractEventLoop]) -> None:
+    """Stop this worker on its first SIGINT or SIGTERM, once it serves (never before)."""
+    signal.sigwait(STOP_SIGNALS)
+    started.result().call_soon_threadsafe(partial(app.stop, terminate=False))
+
+
+async def _report_serving(
+    app: Sanic[Any, Any],
+    loop: AbstractEventLoop,
+    *,
+    started: Future[AbstractEventLoop],
+    serving: Semaphore,
+) -> None:
+    """Report, from the event loop, the moment this worker's start-up is over.
+
+    That is not the end of the `after_server_start` listeners: Sanic runs them, marks the
+    app running, then runs the loop until it is stopped. Only from then on can the loop be
+    stopped cleanly, so a callback checks at each turn of the loop until it is.
+    """
+
+    def check() -> None:
+        if not app.state.is_running:
+            loop.call_soon(check)
+            return
+        started.set_result(loop)
+        serving.release()
+
+    loop.call_soon(check)
+
+
+def _too_large(request: Request, exception: PayloadTooLarge) -> HTTPResponse:
+    """RFC 6585 answers an oversized request head 431; Sanic answers 413 for both limits."""
+    message = str(exception)
+    status = 431 if message == SANIC_HEADER_TOO_LARGE else exception.status_code
+    return json({"msg": sentence(message)}, status=status)
 
 
 def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:
@@ -100,33 +286,6 @@ def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:
     app.register_middleware(close_after_response, "response")
 
 
-async def _share_ready_flag(app: Sanic[Any, Any]) -> None:
-    app.shared_ctx.announced = multiprocessing.get_context("spawn").Value("b", 0)
-
-
-async def _announce_ready(app: Sanic[Any, Any]) -> None:
-    """Log once, from whichever worker is first able to answer requests.
-
-    Sanic's manager notices a worker's start-up only when it next polls (every 0.1 s),
-    and a SIGTERM that arrives before it has noticed leaves it waiting 30 s for an
-    acknowledgement that will never come, then exiting with status 1. Waiting a few
-    polls before saying "ready" keeps a client that stops us at once from hitting that.
-    """
-    await asyncio.sleep(MANAGER_SETTLE_SECONDS)
-    announced = app.shared_ctx.announced
-    with announced.get_lock():
-        if announced.value:
-            return
-        announced.value = 1
-    settings = app.ctx.settings
-    logger.info(
-        "Ready: serving on http://%s:%d with %d worker(s)",
-        settings.host,
-        settings.port,
-        settings.workers,
-    )
-
-
 def _create_admin(settings: Settings, name: str) -> int:
     try:
         credentials = Credentials(username=name, password=_read_password())
@@ -135,8 +294,8 @@ def _create_admin(settings: Settings, name: str) -> int:
     except ValueError as error:
         return _fail(str(error))
     try:
-        created = asyncio.run(create_admin(settings, credentials))
-    except (BaseORMException, OSError) as error:
+        created = _on_database(create_admin(settings, credentials))
+    except DATABASE_ERRORS as error:
         return _fail(f"database: {error}")
     except BlacklistUnavailableError as error:
         return _fail(f"blacklist: {error}")
@@ -165,8 +324,17 @@ def _one_line(error: ValidationError) -> str:
 
 
 def _fail(reason: str) -> int:
-    print(f"error: {reason}", file=sys.stderr)
+    print(f"error: {_single_line(reason)}", file=sys.stderr)
     return 1
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _single_line(text: str) -> str:
+    """`text` with every run of whitespace, newlines included, as one space."""
+    return " ".join(text.split())
 
 
 if __name__ == "__main__":

@@ -75,12 +75,6 @@ async def ping(context: TortoiseContext) -> None:
 def register_database(app: Sanic[Any, Any], database_url: str) -> None:
     """Tie the app's database context to the server's lifecycle and to each request."""
 
-    @app.main_process_start
-    async def create_schema(app: Sanic[Any, Any]) -> None:
-        """Create missing tables once, before the workers start, so they never race."""
-        async with open_database(database_url):
-            pass
-
     @app.before_server_start
     async def open_connections(app: Sanic[Any, Any]) -> None:
         app.ctx.orm = await connect(database_url)

@@ -1,34 +1,40 @@
-"""`python server.py` as a real process: serving, stopping cleanly, and create-admin."""
+"""`python server.py` as a real process: starting, serving, stopping cleanly, create-admin."""
 
 from __future__ import annotations
 
+import json
 import os
-import queue
 import signal
 import socket
+import stat
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from argon2 import PasswordHasher
 
 from app.db import open_database
+from app.development_secret import SECRET_FILE
 from app.models import Role, User
+from app.settings import SAMPLE_SECRET_KEY
+from tests.app.conftest import SECRET
+from tests.app.live_server import (
+    IN_MEMORY_BLACKLIST_WARNING,
+    SERVER,
+    STARTING_WORKER,
+    LiveServer,
+    free_port,
+    running,
+    start_failing,
+    started,
+)
 
-SERVER = Path(__file__).resolve().parents[2] / "server.py"
-READY = "Ready: serving on"
 PASSWORD = "password1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+DEVELOPMENT_SECRET_WARNING = "warning: secret_key is the public sample"
 
 
 @pytest.fixture
@@ -41,6 +47,8 @@ def env(database_file: Path) -> dict[str, str]:
     """The process environment: no APP_* of the developer's, a temp SQLite file, cheap argon2."""
     clean = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
     return clean | {
+        "APP_ENV": "test",
+        "APP_SECRET_KEY": SECRET,
         "APP_DATABASE_URL": f"sqlite://{database_file}",
         "APP_PASSWORD_TIME_COST": "1",
         "APP_PASSWORD_MEMORY_KIB": "8",
@@ -48,51 +56,10 @@ def env(database_file: Path) -> dict[str, str]:
     }
 
 
-class Server:
-    """A running `python server.py`, with its merged output read line by line."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", str(self.port)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.put(line)
-
-    def wait_until_ready(self, timeout: float = 30) -> None:
-        while True:
-            line = self.lines.get(timeout=timeout)
-            if READY in line:
-                return
-
-    def stop(self, signal_number: int) -> int:
-        self.process.send_signal(signal_number)
-        return self.process.wait(timeout=30)
-
-
-@contextmanager
-def running(env: dict[str, str], cwd: Path) -> Iterator[Server]:
-    server = Server(env, cwd)
-    try:
-        server.wait_until_ready()
-        yield server
-    finally:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
-        while not server.lines.empty():  # shown by pytest when the test fails
-            print(server.lines.get(), end="")
+@pytest.fixture
+def development_env(env: dict[str, str]) -> dict[str, str]:
+    """What `make run` gets from settings.toml: env "development" and the sample secret."""
+    return {key: value for key, value in env.items() if key not in ("APP_ENV", "APP_SECRET_KEY")}
 
 
 def test_serves_stops_on_sigterm_and_keeps_what_was_written(
@@ -120,24 +87,154 @@ def test_serves_stops_on_sigterm_and_keeps_what_was_written(
         assert server.stop(signal.SIGINT) == 0
 
 
-async def test_a_request_in_flight_when_sigterm_arrives_completes(
-    env: dict[str, str], tmp_path: Path, database_file: Path
+# Moments of the start-up, each reached by watching the server.
+START_UP_MOMENTS: dict[str, Callable[[LiveServer], object]] = {
+    # The main process's first line, printed before it binds the port.
+    "before it listens": lambda server: server.wait_for_line(IN_MEMORY_BLACKLIST_WARNING),
+    # A worker runs its start-up listeners (it opens the database).
+    "while a worker starts": lambda server: server.wait_for_line(STARTING_WORKER),
+    # The main process listens; its workers may not have started yet.
+    "as soon as the port accepts": LiveServer.wait_until_accepting,
+    # What a deploy tool polling readiness sees first.
+    "right after the first /health 200": LiveServer.wait_for_health,
+    "after Ready": LiveServer.wait_until_ready,
+}
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("moment", START_UP_MOMENTS)
+def test_a_stop_at_any_moment_of_start_up_is_clean(
+    env: dict[str, str], tmp_path: Path, moment: str, workers: int
 ) -> None:
-    # Costly hashing keeps the registration in flight for about a second.
-    slow = env | {"APP_PASSWORD_TIME_COST": "40", "APP_PASSWORD_MEMORY_KIB": "65536"}
-    with running(slow, tmp_path) as server, httpx.Client(base_url=server.url) as client:
-        answers: queue.Queue[int] = queue.Queue()
-        body = {"username": "late", "password": PASSWORD}
-        request = threading.Thread(
-            target=lambda: answers.put(client.post("/register", json=body).status_code)
-        )
-        request.start()
-        threading.Event().wait(0.3)
+    with started(env, tmp_path, "--workers", str(workers)) as server:
+        START_UP_MOMENTS[moment](server)
         assert server.stop(signal.SIGTERM) == 0
-        request.join()
-        assert answers.get_nowait() == 201
+        assert server.leftovers() == []
+
+
+@pytest.mark.parametrize(
+    "moment", ["while a worker starts", "as soon as the port accepts", "after Ready"]
+)
+def test_ctrl_c_reaching_every_process_at_once_stops_cleanly(
+    env: dict[str, str], tmp_path: Path, moment: str
+) -> None:
+    with started(env, tmp_path, "--workers", "2") as server:
+        START_UP_MOMENTS[moment](server)
+        server.send_to_every_process(signal.SIGINT)
+        assert server.wait() == 0
+        assert server.leftovers() == []
+        assert server.count("Traceback") == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_request_in_flight_when_sigterm_arrives_completes(
+    env: dict[str, str], tmp_path: Path, database_file: Path, workers: int
+) -> None:
+    body = json.dumps({"username": "late", "password": PASSWORD}).encode()
+    head = (
+        "POST /register HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\nExpect: 100-continue\r\n\r\n"
+    )
+    with (
+        running(env, tmp_path, "--workers", str(workers)) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as connection,
+    ):
+        connection.sendall(head.encode())
+        # Sanic sends this as it begins to read the body: the request is in its hands.
+        assert connection.recv(1024).startswith(b"HTTP/1.1 100 Continue")
+        server.send(signal.SIGTERM)
+        connection.sendall(body)
+        response = b"".join(iter(lambda: connection.recv(65536), b""))
+        assert response.startswith(b"HTTP/1.1 201 ")
+        assert server.wait() == 0
+        assert server.leftovers() == []
     async with open_database(f"sqlite://{database_file}"):
         assert await User.filter(username="late").exists()
+
+
+def test_an_oversized_request_head_is_431(env: dict[str, str], tmp_path: Path) -> None:
+    with running(env, tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        response = client.get("/health", headers={"X-Padding": "x" * 9_000})
+        assert response.status_code == 431
+        assert set(response.json()) == {"msg"}
+        assert client.get("/health").status_code == 200
+        assert server.stop(signal.SIGTERM) == 0
+
+
+def test_start_up_warnings_are_printed_once_per_server(
+    development_env: dict[str, str], tmp_path: Path
+) -> None:
+    with running(development_env, tmp_path, "--workers", "2") as server:
+        assert server.stop(signal.SIGTERM) == 0
+    assert server.count(DEVELOPMENT_SECRET_WARNING) == 1
+    assert server.count(IN_MEMORY_BLACKLIST_WARNING) == 1
+
+
+def test_development_signs_with_a_random_secret_kept_for_the_next_start(
+    development_env: dict[str, str], tmp_path: Path
+) -> None:
+    credentials = {"username": "alice", "password": PASSWORD}
+    with running(development_env, tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        assert client.post("/register", json=credentials).status_code == 201
+        token = client.post("/login", json=credentials).json()["access_token"]
+        assert server.stop(signal.SIGTERM) == 0
+    secret_file = tmp_path / SECRET_FILE
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    secret = secret_file.read_text().strip()
+    assert len(secret) >= 64
+    with pytest.raises(jwt.InvalidSignatureError):
+        jwt.decode(token, SAMPLE_SECRET_KEY, algorithms=["HS256"])
+    jwt.decode(token, secret, algorithms=["HS256"])
+
+    with running(development_env, tmp_path) as server, httpx.Client(base_url=server.url) as client:
+        me = client.get("/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200
+        assert server.stop(signal.SIGTERM) == 0
+    assert secret_file.read_text().strip() == secret
+
+
+def test_a_development_secret_too_short_to_sign_ends_the_start_in_one_line(
+    development_env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / SECRET_FILE).parent.mkdir()
+    (tmp_path / SECRET_FILE).write_text("short\n")
+    result = start_failing(development_env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"error: development secret: {SECRET_FILE} holds too short a key for HS256; delete it"
+    ]
+
+
+def postgres_on_a_closed_port(tmp_path: Path) -> str:
+    return f"postgres://postgres@127.0.0.1:{free_port()}/none"
+
+
+def sqlite_in_a_directory_that_cannot_be_created(tmp_path: Path) -> str:
+    (tmp_path / "a-file").write_text("")
+    return f"sqlite://{tmp_path}/a-file/stores.sqlite3"
+
+
+def sqlite_file_that_cannot_be_opened(tmp_path: Path) -> str:
+    (tmp_path / "a-directory.sqlite3").mkdir()
+    return f"sqlite://{tmp_path}/a-directory.sqlite3"
+
+
+@pytest.mark.parametrize(
+    "unreachable",
+    [
+        postgres_on_a_closed_port,
+        sqlite_in_a_directory_that_cannot_be_created,
+        sqlite_file_that_cannot_be_opened,
+    ],
+)
+def test_a_database_that_cannot_be_reached_ends_the_start_in_one_line(
+    env: dict[str, str], tmp_path: Path, unreachable: Callable[[Path], str]
+) -> None:
+    result = start_failing(env | {"APP_DATABASE_URL": unreachable(tmp_path)}, tmp_path)
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: database: ")
 
 
 def create_admin(env: dict[str, str], name: str, stdin: str) -> subprocess.CompletedProcess[str]:
@@ -196,17 +293,9 @@ async def test_create_admin_fails_with_a_one_line_reason(
 
 
 def test_production_refuses_the_sample_secret_in_one_line(
-    env: dict[str, str], tmp_path: Path
+    development_env: dict[str, str], tmp_path: Path
 ) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SERVER)],
-        env=env | {"APP_ENV": "production"},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = start_failing(development_env | {"APP_ENV": "production"}, tmp_path)
     assert result.returncode != 0
     assert result.stderr.strip().splitlines() == [
         "error: invalid settings: "
