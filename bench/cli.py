@@ -14,7 +14,7 @@ from bench import data
 from bench.machine import describe
 from bench.processes import PROJECT, Pinning
 from bench.profiles import hottest
-from bench.results import NothingCompleted, Round, WrkError, render_table, summarise
+from bench.results import NothingCompleted, Round, render_table, summarise
 from bench.runner import Driver, py_spy
 from bench.scenarios import CONNECTIONS, PEERS, Scenario, Server, select, servers_of
 from bench.servers import Backing, Launcher
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         scenarios = select(options.only)
         _check_tools(options, scenarios)
         results = run(options, scenarios)
-    except (ValueError, BenchError, WrkError) as error:
+    except (ValueError, RuntimeError, OSError) as error:  # BenchError, WrkError, a server
         print(f"error: {error}", file=sys.stderr)
         return 1
     print()
