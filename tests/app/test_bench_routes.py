@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.settings import Settings
-from tests.app.conftest import Api, build_app
+from tests.app.helpers import Api, build_app
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
