@@ -1,4 +1,4 @@
-# The two commands a fresh clone needs: `make run` and `make test`.
+# The two commands a fresh clone needs: `make run` and `make test` (`make bench` measures).
 # Each creates the virtualenv and installs the project first when pyproject.toml changed.
 PYTHON ?= python3
 VENV := .venv
@@ -10,12 +10,12 @@ STAMP := $(VENV)/.installed-stamp
 export APP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export APP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint
+.PHONY: run test lint bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -28,3 +28,7 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# The benchmark kit; pass its options in BENCH_ARGS, e.g. BENCH_ARGS='--only hello,me'.
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

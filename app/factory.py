@@ -9,7 +9,7 @@ from app.context import AppContext
 from app.db import register_database
 from app.errors import register_error_handlers
 from app.passwords import Passwords
-from app.routes import BLUEPRINTS
+from app.routes import BLUEPRINTS, bench
 from app.settings import Settings
 
 APP_NAME = "stores_api"
@@ -34,4 +34,6 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
     register_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
+    if settings.bench_routes:
+        app.blueprint(bench.bp)
     return app

@@ -52,6 +52,7 @@ class Settings(BaseSettings):
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65_536, ge=8)
     password_parallelism: int = Field(default=4, ge=1)
+    bench_routes: bool = False
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,210 @@
+"""`python -m bench`: start the servers, drive the scenarios in rounds, report."""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from tempfile import TemporaryDirectory
+from typing import Any
+
+from bench import data
+from bench.machine import describe
+from bench.processes import PROJECT, Pinning
+from bench.profiles import hottest
+from bench.results import NothingCompleted, Round, render_table, summarise
+from bench.runner import Driver, py_spy
+from bench.scenarios import CONNECTIONS, PEERS, Scenario, Server, select, servers_of
+from bench.servers import Backing, Launcher
+
+RESULTS = PROJECT / "bench" / "results"
+
+
+class BenchError(RuntimeError):
+    """The run cannot go on; the message says why."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = _parser().parse_args(argv)
+    try:
+        scenarios = select(options.only)
+        _check_tools(options, scenarios)
+        results = run(options, scenarios)
+    except (ValueError, RuntimeError, OSError) as error:  # BenchError, WrkError, a server
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print()
+    print(render_table(results))
+    _write(results, options.output)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Requests/s and latency of the service and its peers, under wrk.",
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per scenario and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of every scenario")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
+    parser.add_argument("--only", metavar="SCENARIO,...", help="run only these scenarios")
+    parser.add_argument(
+        "--profile", metavar="SCENARIO", help="then run SCENARIO once more under py-spy"
+    )
+    parser.add_argument(
+        "--postgres",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL database to connect to while creating and dropping the run's own",
+    )
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="the Redis server")
+    parser.add_argument(
+        "--redis-db", type=int, default=14, help="the Redis database the run uses and flushes"
+    )
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where results go")
+    return parser
+
+
+def _check_tools(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> None:
+    if shutil.which("wrk") is None:
+        raise BenchError("wrk is missing; install it with: apt-get install wrk")
+    if options.profile is None:
+        return
+    if options.profile not in {scenario.name for scenario in scenarios}:
+        raise BenchError(f"--profile {options.profile} is not among the scenarios run")
+    if py_spy() is None:
+        raise BenchError("py-spy is missing; install the bench extra: pip install -e '.[bench]'")
+
+
+def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[str, Any]:
+    """Start what the scenarios need, warm up, run the rounds; the results as JSON data."""
+    pinning = Pinning.detect()
+    servers = servers_of(scenarios)
+    _announce(options, scenarios, pinning)
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(TemporaryDirectory(prefix="bench-")))
+        backing = _backing(stack, options, servers, workdir)
+        many = data.ITEMS if any(s.name == "me-many" for s in scenarios) else 0
+        launcher = Launcher(stack, backing, pinning, many_tokens=many)
+        driver = Driver({server: launcher.start(server) for server in servers}, pinning)
+        _warm_up(driver, scenarios, options.warmup)
+        rounds = [
+            _round(driver, scenarios, options.duration, number, options.rounds)
+            for number in range(1, options.rounds + 1)
+        ]
+        if options.profile is not None:
+            _profile(driver, scenarios, options)
+    return {
+        "machine": describe(PROJECT),
+        "options": {
+            "duration": options.duration,
+            "rounds": options.rounds,
+            "warmup": options.warmup,
+            "threads": 1,
+            "connections": CONNECTIONS,
+            "pinning": pinning.describe(),
+        },
+        **summarise(rounds, _about(scenarios)),
+    }
+
+
+def _announce(
+    options: argparse.Namespace, scenarios: tuple[Scenario, ...], pinning: Pinning
+) -> None:
+    seconds = len(scenarios) * (options.warmup + options.rounds * options.duration)
+    print(
+        f"{len(scenarios)} scenarios, {options.rounds} rounds of {options.duration} s "
+        f"({pinning.describe()}): about {seconds / 60:.1f} minutes of load",
+        flush=True,
+    )
+
+
+def _backing(
+    stack: ExitStack, options: argparse.Namespace, servers: list[Server], workdir: Path
+) -> Backing:
+    """The run's own PostgreSQL database and Redis database number, when used."""
+    postgres_url = redis_url = None
+    if Server.POSTGRES in servers:
+        name = f"bench_{os.getpid()}"
+        try:
+            postgres_url = data.create_postgres_database(options.postgres, name)
+        except Exception as error:
+            raise BenchError(
+                _unreachable("PostgreSQL", options.postgres, error, "item-pg")
+            ) from None
+        stack.callback(data.drop_postgres_database, options.postgres, name)
+    if Server.REDIS in servers:
+        redis_url = f"{options.redis.rstrip('/')}/{options.redis_db}"
+        try:
+            data.flush_redis(redis_url)
+        except Exception as error:
+            raise BenchError(_unreachable("Redis", redis_url, error, "me-redis")) from None
+        stack.callback(data.flush_redis, redis_url)
+    return Backing(workdir, postgres_url, redis_url)
+
+
+def _unreachable(what: str, url: str, error: Exception, scenario: str) -> str:
+    return (
+        f"{what} at {url}: {error}; start it, or leave {scenario} out with --only "
+        "(or point the kit elsewhere: see --help)"
+    )
+
+
+def _warm_up(driver: Driver, scenarios: tuple[Scenario, ...], seconds: int) -> None:
+    """Run each scenario briefly, unmeasured: caches, pools and the JIT-less CPU warm up."""
+    print(f"warming up: {seconds} s per scenario", flush=True)
+    for scenario in scenarios:
+        try:
+            driver.run(scenario, seconds)
+        except NothingCompleted as slow:  # still warmed the server up; errors would raise
+            print(f"warm-up: {slow}", flush=True)
+
+
+def _round(
+    driver: Driver, scenarios: tuple[Scenario, ...], duration: int, number: int, rounds: int
+) -> Round:
+    """Every scenario once, in turn, so that drift over the run hits them all alike."""
+    measured: Round = {}
+    for scenario in scenarios:
+        for name, measurement in driver.run(scenario, duration).items():
+            print(
+                f"round {number}/{rounds}  {name:<18} {measurement.requests_per_s:>9,.0f} req/s"
+                f"  p50 {measurement.p50_ms:7.2f} ms  p99 {measurement.p99_ms:7.2f} ms",
+                flush=True,
+            )
+            measured[name] = measurement
+    return measured
+
+
+def _profile(driver: Driver, scenarios: tuple[Scenario, ...], options: argparse.Namespace) -> None:
+    [scenario] = [s for s in scenarios if s.name == options.profile]
+    options.output.mkdir(parents=True, exist_ok=True)
+    path = driver.profile(scenario, options.duration, options.output)
+    print(f"\nprofile of {scenario.name}: {path}; the hottest functions, by share of samples:")
+    for frame, inclusive, own in hottest(path.read_text(), 25):
+        print(f"  {inclusive:6.1%} total {own:6.1%} own  {frame}")
+
+
+def _about(scenarios: tuple[Scenario, ...]) -> dict[str, dict[str, Any]]:
+    """What each measurement loads, for the results."""
+    return {
+        load.name: {
+            "description": load.description or scenario.description,
+            "server": load.server.value,
+            "peer": load.server in PEERS,
+            "path": load.path,
+            "connections": load.connections,
+        }
+        for scenario in scenarios
+        for load in scenario.loads
+    }
+
+
+def _write(results: dict[str, Any], output: Path) -> None:
+    from bench.chart import draw  # matplotlib is slow to import; only the end needs it
+
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    draw(results, output / "latest.png")
+    print(f"\nresults: {output / 'latest.json'}, chart: {output / 'latest.png'}")

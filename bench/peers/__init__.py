@@ -1,0 +1,6 @@
+"""Minimal peers for the kit: the same two routes on other stacks, for comparison.
+
+Each has `GET /hello`, a bare route, and `GET /protected`, which decodes the bearer
+token (HS256, key in BENCH_SECRET) and answers with its subject. The kit starts them
+pinned to the servers' CPU, like ours; they are not part of the service.
+"""

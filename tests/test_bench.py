@@ -1,0 +1,215 @@
+"""The benchmark kit's pure parts: reading wrk, medians and ratios, the table, the files.
+
+Nothing here runs wrk or a server: CI must not run benchmarks.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench import cli
+from bench.machine import cpu_model
+from bench.profiles import hottest
+from bench.results import (
+    Measurement,
+    NothingCompleted,
+    WrkError,
+    parse_wrk_output,
+    render_table,
+    summarise,
+)
+from bench.scenarios import SCENARIOS, Server, select, servers_of
+from bench.servers import Target
+
+WRK_SUMMARY = """Running 10s test @ http://127.0.0.1:8000/me
+  1 threads and 64 connections
+  10000 requests in 10.00s, 2.00MB read
+Requests/sec:   1000.00
+"""
+
+
+def report(**overrides: Any) -> str:
+    """wrk's output as bench/wrk/kit.lua ends it."""
+    fields = {
+        "requests": 20_000,
+        "duration_s": 10.0,
+        "p50_ms": 4.0,
+        "p99_ms": 9.0,
+        "socket_errors": 0,
+        "bad_status": 0,
+    }
+    return WRK_SUMMARY + json.dumps(fields | overrides) + "\n"
+
+
+def measured(requests_per_s: float, p50_ms: float = 1.0, p99_ms: float = 2.0) -> Measurement:
+    return Measurement(int(requests_per_s * 10), 10.0, p50_ms, p99_ms, 0, 0)
+
+
+def test_the_report_line_is_read_from_wrks_output() -> None:
+    measurement = parse_wrk_output("me", report())
+    assert measurement.requests_per_s == 2_000
+    assert (measurement.p50_ms, measurement.p99_ms) == (4.0, 9.0)
+
+
+@pytest.mark.parametrize("errors", [{"bad_status": 3}, {"socket_errors": 1}])
+def test_a_run_with_failed_requests_is_an_error_not_a_number(errors: dict[str, int]) -> None:
+    with pytest.raises(WrkError, match="of 20000 requests"):
+        parse_wrk_output("me", report(**errors))
+
+
+def test_a_run_without_a_report_or_a_response_is_an_error() -> None:
+    with pytest.raises(WrkError, match="no report"):
+        parse_wrk_output("me", WRK_SUMMARY)
+    with pytest.raises(NothingCompleted):
+        parse_wrk_output("login", report(requests=0))
+
+
+def test_medians_are_taken_over_the_rounds() -> None:
+    rounds = [
+        {"hello": measured(1000, 1, 5)},
+        {"hello": measured(3000, 3, 4)},
+        {"hello": measured(2000, 2, 9)},
+    ]
+    summary = summarise(rounds, {"hello": {"description": "bare"}})
+    hello = summary["measurements"]["hello"]
+    assert hello["median"] == {"requests_per_s": 2000, "p50_ms": 2, "p99_ms": 5}
+    assert hello["description"] == "bare"
+    assert [r["requests_per_s"] for r in hello["rounds"]] == [1000, 3000, 2000]
+
+
+def test_a_ratio_is_the_median_of_the_per_round_ratios() -> None:
+    # Per round, me/hello is 0.5, 0.9 and 0.8: median 0.8. The ratio of the medians,
+    # 1000 / 2000, would be 0.5: the drift of the second round would leak into it.
+    rounds = [
+        {"hello": measured(2000), "me": measured(1000)},
+        {"hello": measured(1000), "me": measured(900)},
+        {"hello": measured(2500), "me": measured(2000)},
+    ]
+    ratio = summarise(rounds, {})["ratios"]["me / hello"]
+    assert ratio["rounds"] == pytest.approx([0.5, 0.9, 0.8])
+    assert ratio["median"] == pytest.approx(0.8)
+    assert (ratio["target"], ratio["at_least"], ratio["met"]) == (0.85, True, False)
+
+
+def test_tail_ratios_divide_p99_by_p50_and_must_stay_under_their_target() -> None:
+    rounds = [{"me": measured(1000, p50_ms=10, p99_ms=15)}]
+    ratio = summarise(rounds, {})["ratios"]["me p99 / p50, idle"]
+    assert ratio["median"] == 1.5
+    assert (ratio["target"], ratio["at_least"], ratio["met"]) == (2, False, True)
+
+
+def test_a_ratio_is_left_out_when_a_side_was_not_run() -> None:
+    ratios = summarise([{"me": measured(1000), "stores": measured(10)}], {})["ratios"]
+    assert set(ratios) == {"me p99 / p50, idle"}
+
+
+def test_the_summary_is_plain_json() -> None:
+    summary = summarise([{"hello": measured(1000), "me": measured(500)}], {"me": {"peer": False}})
+    assert json.loads(json.dumps(summary)) == summary
+    assert set(summary) == {"measurements", "ratios"}
+    assert set(summary["measurements"]["me"]) == {"peer", "median", "rounds"}
+    assert set(summary["measurements"]["me"]["rounds"][0]) == {
+        "requests",
+        "duration_s",
+        "requests_per_s",
+        "p50_ms",
+        "p99_ms",
+        "socket_errors",
+        "bad_status",
+    }
+
+
+def test_the_table_lists_medians_and_ratios_in_aligned_markdown() -> None:
+    rounds = [{"hello": measured(14_169, 4.5, 8.25), "me": measured(3_826, 17, 117)}]
+    table = render_table(summarise(rounds, {"hello": {"description": "bare route"}}))
+    lines = table.splitlines()
+    assert lines[0].split("|")[1:-1] == [
+        " scenario ",
+        " what       ",
+        " requests/s ",
+        " p50 ms ",
+        " p99 ms ",
+    ]
+    assert lines[1].startswith("| -------- | ---------- | ---------: |")
+    assert lines[2] == "| hello    | bare route |     14,169 |   4.50 |   8.25 |"
+    assert lines[3] == "| me       |            |      3,826 |  17.00 | 117.00 |"
+    assert "| me / hello               |  0.27 | >= 0.85 | no  |" in lines
+    assert "| me p99 / p50, idle       |  6.88 |    <= 2 | no  |" in lines
+    assert len({len(line) for line in lines[:4]}) == 1
+
+
+def test_the_results_are_written_as_json_and_a_png_chart(tmp_path: Path) -> None:
+    rounds = [{"hello": measured(1000), "me": measured(800), "flask-hello": measured(200)}]
+    about = {name: {"peer": name.startswith("flask")} for name in rounds[0]}
+    results = {
+        "machine": {"cpu": "Test CPU", "cores": 2, "python": "3", "sanic": "25", "pyjwt": "2"},
+        "options": {"duration": 10, "rounds": 1, "connections": 64, "pinning": "unpinned"},
+        **summarise(rounds, about),
+    }
+    cli._write(results, tmp_path)
+    assert json.loads((tmp_path / "latest.json").read_text()) == results
+    assert (tmp_path / "latest.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_kit_says_how_to_install_wrk_when_it_is_missing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    assert cli.main(["--only", "hello"]) == 1
+    assert "apt-get install wrk" in capsys.readouterr().err
+
+
+def test_scenarios_are_selected_by_name_in_round_order() -> None:
+    chosen = select("me-redis, hello")
+    assert [scenario.name for scenario in chosen] == ["hello", "me-redis"]
+    assert servers_of(chosen) == [Server.SQLITE, Server.REDIS]
+    assert select(None) == SCENARIOS
+    with pytest.raises(ValueError, match="unknown scenario"):
+        select("hello,nope")
+
+
+def test_the_login_storm_loads_one_server_from_two_wrk_processes() -> None:
+    [storm] = select("me-storm")
+    assert [(load.name, load.connections) for load in storm.loads] == [
+        ("me-storm", 64),
+        ("login-storm", 16),
+    ]
+    assert servers_of((storm,)) == [Server.LOGIN]
+
+
+def test_only_loads_that_need_a_token_are_given_one() -> None:
+    target = Target(Server.SQLITE, "http://127.0.0.1:1", 1, "the-token", item_ids=(1, 10))
+    [hello], [me] = (scenario.loads for scenario in select("hello,me"))
+    assert "BENCH_TOKEN" not in target.wrk_env(hello)
+    assert target.wrk_env(me)["BENCH_TOKEN"] == "the-token"
+    assert (target.wrk_env(me)["BENCH_FIRST_ID"], target.wrk_env(me)["BENCH_LAST_ID"]) == (
+        "1",
+        "10",
+    )
+
+
+def test_the_cpu_model_comes_from_cpuinfo() -> None:
+    cpuinfo = "processor\t: 0\nvendor_id\t: X\nmodel name\t: Test CPU @ 3.00GHz\n"
+    assert cpu_model(cpuinfo) == "Test CPU @ 3.00GHz"
+
+
+def test_the_hottest_functions_of_a_profile_count_each_sample_once_per_function() -> None:
+    process = 'process 7:"python -c import x; x.main()"'
+    collapsed = "\n".join(
+        [
+            f"{process};serve (s.py:1);handle (h.py:1);decode (jwt.py:1) 6",
+            f"{process};serve (s.py:1);handle (h.py:1) 2",
+            f"{process};serve (s.py:1);walk (w.py:1);walk (w.py:1) 2",
+        ]
+    )
+    top = {frame: (total, own) for frame, total, own in hottest(collapsed)}
+    assert top == {
+        "serve (s.py:1)": (1.0, 0.0),
+        "handle (h.py:1)": (0.8, 0.2),
+        "decode (jwt.py:1)": (0.6, 0.6),
+        "walk (w.py:1)": (0.2, 0.2),
+    }
