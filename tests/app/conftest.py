@@ -6,6 +6,8 @@ Every test that takes `api` runs twice: on SQLite (a new file per test) and on P
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +17,8 @@ from sanic import Sanic
 
 from app.db import open_database
 from app.settings import Settings
-from tests.app.helpers import Api, Session, build_app, make_settings, promote
+from tests.app.helpers import SECRET, Api, Session, build_app, make_settings, promote
+from tests.servers import PostgresServer
 
 TABLES = ("items", "stores", "users")
 
@@ -86,3 +89,33 @@ async def admin(api: Api, settings: Settings) -> Session:
     """A logged-in ADMIN named root, made by the create-admin command's code."""
     await promote(settings, "root")
     return await api.login("root")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server of this test's own, which it may stop and start again."""
+    server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def database_file(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "stores.sqlite3"
+
+
+@pytest.fixture
+def env(database_file: Path) -> dict[str, str]:
+    """The real server's environment: no APP_* of ours, a temp SQLite file, cheap argon2."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
+    return clean | {
+        "APP_ENV": "test",
+        "APP_SECRET_KEY": SECRET,
+        "APP_DATABASE_URL": f"sqlite://{database_file}",
+        "APP_PASSWORD_TIME_COST": "1",
+        "APP_PASSWORD_MEMORY_KIB": "8",
+        "APP_PASSWORD_PARALLELISM": "1",
+    }

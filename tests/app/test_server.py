@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import stat
@@ -21,7 +20,6 @@ from app.db import open_database
 from app.development_secret import SECRET_FILE
 from app.models import Role, User
 from app.settings import SAMPLE_SECRET_KEY
-from tests.app.conftest import SECRET
 from tests.app.live_server import (
     IN_MEMORY_BLACKLIST_WARNING,
     SERVER,
@@ -35,25 +33,6 @@ from tests.app.live_server import (
 
 PASSWORD = "password1"
 DEVELOPMENT_SECRET_WARNING = "warning: secret_key is the public sample"
-
-
-@pytest.fixture
-def database_file(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "stores.sqlite3"
-
-
-@pytest.fixture
-def env(database_file: Path) -> dict[str, str]:
-    """The process environment: no APP_* of the developer's, a temp SQLite file, cheap argon2."""
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
-    return clean | {
-        "APP_ENV": "test",
-        "APP_SECRET_KEY": SECRET,
-        "APP_DATABASE_URL": f"sqlite://{database_file}",
-        "APP_PASSWORD_TIME_COST": "1",
-        "APP_PASSWORD_MEMORY_KIB": "8",
-        "APP_PASSWORD_PARALLELISM": "1",
-    }
 
 
 @pytest.fixture

@@ -1,0 +1,121 @@
+"""A database that goes away: 503 on the routes that need it, the rest keep answering,
+and the service recovers by itself when the database is back."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sanic import Sanic
+
+from app.db import open_database
+from tests.app.helpers import PASSWORD, Api, build_app, make_settings
+from tests.app.live_server import running
+from tests.helpers import bearer
+from tests.servers import PostgresServer
+
+UNAVAILABLE = {"msg": "The database is unavailable."}
+
+
+async def assert_unavailable(api: Api, method: str, path: str, **kwargs: Any) -> None:
+    response = await api.call(method, path, **kwargs)
+    assert (method, path, response.status_code) == (method, path, 503)
+    assert response.json == UNAVAILABLE
+    assert int(response.headers["retry-after"]) > 0
+
+
+def app_on(database_url: str) -> Api:
+    app: Sanic[Any, Any] = build_app(make_settings(database_url=database_url))
+    return Api(app)
+
+
+def test_postgres_going_away_is_503_until_it_is_back(
+    own_postgres: PostgresServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Against the real server, whose connection pool outlives each request."""
+    credentials = {"username": "alice", "password": PASSWORD}
+    with (
+        running(env | {"APP_DATABASE_URL": own_postgres.url}, tmp_path) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
+        assert client.post("/register", json=credentials).status_code == 201
+        token = client.post("/login", json=credentials).json()["access_token"]
+        auth = bearer(token)
+
+        own_postgres.stop()
+        for method, path, body in [
+            ("GET", "/stores", None),
+            ("POST", "/login", credentials),
+            ("POST", "/register", {"username": "bob", "password": PASSWORD}),
+            ("POST", "/stores", {"name": "Corner"}),
+        ]:
+            response = client.request(method, path, json=body, headers=auth)
+            assert (path, response.status_code, response.json()) == (path, 503, UNAVAILABLE)
+            assert int(response.headers["retry-after"]) > 0
+        health = client.get("/health")
+        assert (health.status_code, health.json()["database"]) == (503, "unavailable")
+        # Routes that need only the token keep answering.
+        assert client.get("/me", headers=auth).status_code == 200
+
+        own_postgres.start()
+        assert client.get("/stores").status_code == 200
+        assert client.post("/login", json=credentials).status_code == 200
+        assert server.stop(signal.SIGTERM) == 0
+
+
+@pytest.fixture
+async def sqlite_file(tmp_path: Path) -> Path:
+    path = tmp_path / "stores.sqlite3"
+    async with open_database(f"sqlite://{path}"):
+        pass
+    return path
+
+
+async def test_sqlite_locked_past_the_busy_timeout_is_503_for_writes(sqlite_file: Path) -> None:
+    api = app_on(f"sqlite://{sqlite_file}?busy_timeout=50")
+    await api.register("alice")
+    session = await api.login("alice")
+    holder = sqlite3.connect(sqlite_file, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        await assert_unavailable(
+            api, "POST", "/stores", json={"name": "Corner"}, headers=session.headers
+        )
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    created = await api.call("POST", "/stores", json={"name": "Corner"}, headers=session.headers)
+    assert created.status_code == 201
+
+
+async def test_a_full_sqlite_disk_is_503_and_keeps_what_was_stored(sqlite_file: Path) -> None:
+    # SQLite reports a full disk and a database at its page limit alike (SQLITE_FULL).
+    with sqlite3.connect(sqlite_file) as probe:
+        (pages,) = probe.execute("PRAGMA page_count").fetchone()
+    api = app_on(f"sqlite://{sqlite_file}?max_page_count={pages + 1}")
+    statuses = []
+    for number in range(200):  # each page holds a dozen users: the limit comes soon
+        response = await api.call(
+            "POST",
+            "/register",
+            json={"username": f"user{number:03}" + "x" * 50, "password": PASSWORD},
+        )
+        statuses.append(response.status_code)
+        if response.status_code != 201:
+            break
+    assert statuses[0] == 201
+    assert statuses[-1] == 503
+    assert response.json == UNAVAILABLE
+    await api.login("user000" + "x" * 50)  # what was stored before is still there
+
+
+async def test_an_unreadable_sqlite_file_is_503(sqlite_file: Path) -> None:
+    api = app_on(f"sqlite://{sqlite_file}")
+    assert (await api.call("GET", "/stores")).status_code == 200
+    await asyncio.to_thread(sqlite_file.write_bytes, b"this is not a database" * 100)
+    await assert_unavailable(api, "GET", "/stores")

@@ -1,0 +1,59 @@
+"""Database servers a test starts, stops and restarts itself, never the shared ones.
+
+A test of what happens when the database goes away needs a server it may stop: one of
+its own, in a temporary folder, on a free loopback port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from tests.app.live_server import free_port
+
+# initdb and postgres refuse to run as root; the Debian package's own user runs them.
+POSTGRES_USER = "postgres"
+
+
+def _as_postgres(*command: str) -> list[str]:
+    if os.geteuid() != 0:
+        return list(command)
+    return ["runuser", "-u", POSTGRES_USER, "--", *command]
+
+
+class PostgresServer:
+    """A PostgreSQL cluster in `folder`, trusting local connections, on a free port."""
+
+    def __init__(self) -> None:
+        # Not under pytest's tmp_path: its folders are private to root.
+        self.folder = Path(tempfile.mkdtemp(prefix="test-postgres-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        if os.geteuid() == 0:
+            shutil.chown(self.folder, POSTGRES_USER)
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off"
+        log = str(self.folder / "log")
+        self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", log, "-w", "start")
+
+    def stop(self) -> None:
+        """Stop at once, closing every connection (what a crash or a failover looks like)."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def remove(self) -> None:
+        """Stop the server if it runs, and delete its files."""
+        subprocess.run(
+            _as_postgres("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop"),
+            capture_output=True,
+            check=False,
+        )
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _run(self, *command: str) -> None:
+        subprocess.run(_as_postgres(*command), check=True, capture_output=True, timeout=120)
