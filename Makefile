@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
 # The test suite runs once more against these servers; a test whose server is missing
-# skips, except under CI=true, where it fails.
-export APP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+# skips, except under CI=true, where it fails. On PostgreSQL it creates a database of its
+# own (stores_test_<pid>_<random>) and drops it at the end; Redis database 15 is emptied.
+export APP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export APP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
 .PHONY: run test lint bench

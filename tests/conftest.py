@@ -4,10 +4,14 @@ PostgreSQL and Redis tests talk to real servers. A missing server skips those te
 developer's machine, but fails them under CI=true, where a skip would hide a broken run.
 """
 
+import asyncio
 import os
 import socket
-from urllib.parse import urlsplit
+import uuid
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
 
@@ -35,11 +39,31 @@ def require_server(env_var: str) -> str:
 
 @pytest.fixture(scope="session")
 def redis_url() -> str:
-    """A real Redis, from APP_TEST_REDIS_URL (the Makefile points it at database 15)."""
+    """A real Redis, from APP_TEST_REDIS_URL (the Makefile points it at database 15,
+    which the tests empty)."""
     return require_server("APP_TEST_REDIS_URL")
 
 
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    """A real PostgreSQL, from APP_TEST_DATABASE_URL."""
-    return require_server("APP_TEST_DATABASE_URL")
+def postgres_url() -> Iterator[str]:
+    """A database of this run's own, on the PostgreSQL server of APP_TEST_DATABASE_URL.
+
+    Created with a unique name and dropped at the end, so the suite never touches data it
+    did not create, and two runs can share one server.
+    """
+    server_url = require_server("APP_TEST_DATABASE_URL")
+    name = f"stores_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_on_server(server_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
+    finally:
+        asyncio.run(_on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _on_server(server_url: str, statement: str) -> None:
+    """Run one statement on the server's database named in the URL."""
+    connection = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
