@@ -23,11 +23,10 @@ from multiprocessing.synchronize import Semaphore
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sanic import HTTPResponse, Request, Sanic
-from sanic.exceptions import PayloadTooLarge
+from sanic import Request, Sanic
 from sanic.http import Http
 from sanic.log import logger
-from sanic.response import BaseHTTPResponse, json
+from sanic.response import BaseHTTPResponse
 from sanic.worker.loader import AppLoader
 from sanic.worker.manager import WorkerManager
 from tortoise.exceptions import BaseORMException
@@ -36,7 +35,6 @@ from app import create_app
 from app.admin import create_admin
 from app.db import open_database
 from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
-from app.errors import sentence
 from app.schemas import Credentials
 from app.settings import Settings
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError
@@ -56,10 +54,6 @@ MANAGER_TERMINATE = "__TERMINATE__"
 
 # The in-memory blacklist warns when it is created; the main process's app says it once.
 IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
-
-# Sanic answers 413 with this message when a request's head outgrows REQUEST_MAX_HEADER_SIZE
-# (8 KiB), and with another when the body outgrows REQUEST_MAX_SIZE.
-SANIC_HEADER_TOO_LARGE = "Request header exceeds the size limit"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,7 +217,6 @@ def _worker_app(settings: Settings, serving: Semaphore) -> Sanic[Any, Any]:
     _in_thread(_stop_worker_when_signalled, app, started)
     app.after_server_start(partial(_report_serving, started=started, serving=serving))
     _close_connections_once_stopping(app)
-    app.error_handler.add(PayloadTooLarge, _too_large)
     return app
 
 
@@ -255,13 +248,6 @@ async def _report_serving(
         serving.release()
 
     loop.call_soon(check)
-
-
-def _too_large(request: Request, exception: PayloadTooLarge) -> HTTPResponse:
-    """RFC 6585 answers an oversized request head 431; Sanic answers 413 for both limits."""
-    message = str(exception)
-    status = 431 if message == SANIC_HEADER_TOO_LARGE else exception.status_code
-    return json({"msg": sentence(message)}, status=status)
 
 
 def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:

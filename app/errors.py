@@ -11,12 +11,16 @@ from asyncpg.exceptions import (
     TooManyConnectionsError,
 )
 from sanic import HTTPResponse, Request, Sanic
-from sanic.exceptions import SanicException
+from sanic.exceptions import PayloadTooLarge, SanicException
 from sanic.response import BaseHTTPResponse
 from sanic.response import json as json_response
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
 logger = logging.getLogger(__name__)
+
+# Sanic raises PayloadTooLarge with this message when a request's head outgrows
+# REQUEST_MAX_HEADER_SIZE (8 KiB), and with another when the body outgrows REQUEST_MAX_SIZE.
+SANIC_HEADER_TOO_LARGE = "Request header exceeds the size limit"
 
 DATABASE_UNAVAILABLE = "The database is unavailable."
 # How long a client should wait before trying again while the database is down.
@@ -62,6 +66,13 @@ def _sanic_error(request: Request, exception: SanicException) -> HTTPResponse:
     return json_response(body, status=exception.status_code, headers=exception.headers)
 
 
+def _too_large(request: Request, exception: PayloadTooLarge) -> HTTPResponse:
+    """RFC 6585 answers an oversized request head 431; Sanic answers 413 for both limits."""
+    message = str(exception)
+    status = 431 if message == SANIC_HEADER_TOO_LARGE else exception.status_code
+    return json_response({"msg": sentence(message)}, status=status)
+
+
 def _conflict(request: Request, exception: IntegrityError) -> HTTPResponse:
     """A unique constraint caught what a check before it could only have raced with."""
     return json_response({"msg": "The request conflicts with stored data."}, status=409)
@@ -89,6 +100,7 @@ async def _no_sniffing(request: Request, response: BaseHTTPResponse) -> None:
 def register_error_handlers(app: Sanic[Any, Any]) -> None:
     """Sanic picks the handler of the most specific class, so the extension's stay in force."""
     app.error_handler.add(SanicException, _sanic_error)
+    app.error_handler.add(PayloadTooLarge, _too_large)
     app.error_handler.add(IntegrityError, _conflict)
     for failure in DATABASE_FAILURES:
         app.error_handler.add(failure, _database_down)
