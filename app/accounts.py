@@ -80,7 +80,7 @@ async def refresh(token: Token) -> str:
     if user is None:
         raise Unauthorized(USER_GONE, scheme="Bearer")
     if token.issued_at <= user.tokens_valid_after:
-        raise RevokedTokenError("Token has been revoked")
+        raise RevokedTokenError("Token has been revoked", token=token)
     return access_token(user, fresh=False, read_at=read_at)
 
 
