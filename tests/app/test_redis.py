@@ -66,3 +66,27 @@ async def test_a_demoted_admins_old_token_is_refused_by_both_apps(
         assert response.json == {"msg": "Token has been revoked."}
     again = await second.login("alice")
     assert (await first.call("GET", "/users/2", headers=again.headers)).status_code == 403
+
+
+async def test_create_admin_with_redis_ends_earlier_access_tokens_at_once(
+    two_apps: tuple[Api, Api], settings: Settings, shared_redis: str
+) -> None:
+    first = two_apps[0]
+    await first.register("alice")
+    session = await first.login("alice")
+    # The command, run with the same settings as the servers, in a process of its own.
+    await promote(settings.model_copy(update={"redis_url": shared_redis}), "alice")
+    for api in two_apps:
+        response = await api.call("GET", "/me", headers=session.headers)
+        assert response.status_code == 401
+        assert response.json == {"msg": "Token has been revoked."}
+
+
+async def test_create_admin_without_redis_leaves_access_tokens_to_their_lifetime(
+    api: Api, settings: Settings
+) -> None:
+    """A running server's in-memory blacklist is out of the command's reach (see README)."""
+    await api.register("alice")
+    session = await api.login("alice")
+    await promote(settings, "alice")
+    assert (await api.call("GET", "/me", headers=session.headers)).status_code == 200

@@ -155,3 +155,33 @@ async def test_deleting_a_missing_store_answers_404(api: Api, admin: Session) ->
     response = await api.call("DELETE", "/stores/5", headers=admin.headers)
     assert response.status_code == 404
     assert response.json == {"msg": "Store not found."}
+
+
+async def test_names_are_stored_in_one_unicode_spelling(api: Api, user: Session) -> None:
+    composed = await api.call("POST", "/stores", json={"name": "Caf\u00e9"}, headers=user.headers)
+    assert composed.status_code == 201
+    decomposed = await api.call(
+        "POST", "/stores", json={"name": "Cafe\u0301"}, headers=user.headers
+    )
+    assert decomposed.status_code == 409  # the same name, spelt the other way
+    fetched = await api.call("GET", f"/stores/{composed.json['id']}")
+    assert fetched.json["name"] == "Caf\u00e9"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u200b",  # zero-width space
+        "\ufeff",  # byte order mark
+        "\u200b\u200c\u200d\u2060",  # joiners and a word joiner
+        "Shop\u202e",  # right-to-left override
+        "\u2066Shop\u2069",  # an isolate around a name
+        "Sh\u202aop",  # an embedding inside
+    ],
+)
+async def test_invisible_names_and_bidirectional_controls_are_refused(
+    api: Api, user: Session, name: str
+) -> None:
+    response = await api.call("POST", "/stores", json={"name": name}, headers=user.headers)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["loc"] == ["name"]
