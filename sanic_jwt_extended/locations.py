@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sanic import Request
 
@@ -15,8 +14,7 @@ if TYPE_CHECKING:
     from .tokens import Token, TokenType
 
 
-@dataclass(frozen=True)
-class FoundToken:
+class FoundToken(NamedTuple):
     raw: str
     location: str
 
