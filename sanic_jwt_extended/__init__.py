@@ -15,9 +15,10 @@ The modules, bottom-up; each imports only modules listed before it, for typing t
     blacklist    BlacklistABC, InMemoryBlacklist, RedisBlacklist: where revocations live
     config       Config: the options, their defaults and their checks
     keys         KeyRing: the signing and verification keys, parsed once
+    verification Verifier: a raw token checked once and remembered, its times every time
     handlers     the error table: name, exception, status, message; Handlers
     revocation   revoking through a blacklist, and asking it, failing closed (503)
-    state        JWTState: one app's config, handlers, blacklist, keys; the app initialised last
+    state        JWTState: one app's config, handlers, blacklist, keys, verifier; the last app
     tokens       encoding tokens, and Token: a decoded, verified token
     locations    finding the raw token in a request, and the CSRF double-submit check
     guard        Guard: a request's token found, verified and checked, in one place

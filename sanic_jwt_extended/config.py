@@ -1,8 +1,9 @@
 """The options of `JWT.config`, their defaults, and the checks run when initialising closes.
 
-Names and defaults are those of sanic-jwt-extended 1.0, plus `leeway` and
-`decode_algorithms`. Options can be set only inside the `JWT.initialize(app)` block:
-afterwards the object is read-only, so a running app cannot be reconfigured half-way.
+Names and defaults are those of sanic-jwt-extended 1.0, plus `leeway`,
+`decode_algorithms` and `verified_token_cache_size`. Options can be set only inside the
+`JWT.initialize(app)` block: afterwards the object is read-only, so a running app cannot
+be reconfigured half-way.
 """
 
 from __future__ import annotations
@@ -67,6 +68,9 @@ class Config(ReadOnlyAfterInit):
     use_blacklist: bool = False
     blacklist_class: type[BlacklistABC] | None = None
     blacklist_init_kwargs: dict[str, Any] | None = field(default=None)
+    # How many verified tokens each app remembers, so that a token sent again skips the
+    # signature and parsing (its time claims and revocation are still checked); 0: none.
+    verified_token_cache_size: int = 10_000
 
     def check(self) -> None:
         """Raise ConfigurationConflictError for options of the wrong kind or at odds.
@@ -79,6 +83,11 @@ class Config(ReadOnlyAfterInit):
                 raise ConfigurationConflictError(f"{name} must be a timedelta or False")
         if not isinstance(self.leeway, timedelta):
             raise ConfigurationConflictError("leeway must be a timedelta")
+        size = self.verified_token_cache_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ConfigurationConflictError(
+                "verified_token_cache_size must be a whole number, 0 or more"
+            )
         if self.use_acl and not self.acl_claim:
             raise ConfigurationConflictError("use_acl needs an acl_claim name")
 

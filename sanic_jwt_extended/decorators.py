@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable
-from functools import partial, wraps
+from functools import cache, partial, wraps
 from typing import Any, TypeVar, overload
 
 from sanic import Request
@@ -120,9 +120,14 @@ async def verify_jwt_in_request(
     Named after flask-jwt-extended's function. Raises the same errors as the decorators,
     which the app's handlers answer.
     """
+    return await _inline_guard(refresh, fresh, optional).authenticate(request)
+
+
+@cache
+def _inline_guard(refresh: bool, fresh: bool, optional: bool) -> Guard:
+    """The guard of one combination of `verify_jwt_in_request`'s flags, built once."""
     token_type: TokenType = "refresh" if refresh else "access"
-    guard = Guard(token_type, None, None, fresh_required=fresh, optional=optional)
-    return await guard.authenticate(request)
+    return Guard(token_type, None, None, fresh_required=fresh, optional=optional)
 
 
 def _apply(guard: Guard, function: View | None) -> Any:

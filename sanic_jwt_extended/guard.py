@@ -3,8 +3,9 @@
 Each decorated view, and each call of `verify_jwt_in_request`, has a guard holding what
 it demands (token type, roles, freshness, whether a token is optional). `authenticate`
 runs every check, in the documented order, with the state of the request's app; what
-all protected requests share (say, a cache of the tokens a request already verified)
-belongs here.
+all protected requests share belongs here. Verifying the token is the app's `Verifier`'s
+(through `Token`), which remembers the tokens it verified; every check after it runs on
+every request.
 """
 
 from __future__ import annotations

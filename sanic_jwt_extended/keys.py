@@ -7,11 +7,11 @@ where a key ring selected by `kid` (key rotation) would plug in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
-from jwt.algorithms import get_default_algorithms
+from jwt.algorithms import HMACAlgorithm, get_default_algorithms
 
 from .config import Config
 from .exceptions import ConfigurationConflictError
@@ -29,6 +29,11 @@ class KeyRing:
     signing_key: Any
     verification_key: Any
     decode_algorithms: tuple[str, ...]
+    # PyJWT, knowing only the decode algorithms, each bound to the verification key.
+    decoder: jwt.PyJWT = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "decoder", _decoder(self.decode_algorithms, self.verification_key))
 
     @classmethod
     def from_config(cls, config: Config) -> KeyRing:
@@ -85,6 +90,43 @@ class KeyRing:
                     f"private_key and public_key are not a {name} key pair{reason}"
                 )
         return cls(algorithm, private, public, decode_algorithms)
+
+
+class _PreparedSecret(HMACAlgorithm):
+    """HMAC that takes the secret prepared when initialising as it is.
+
+    PyJWT prepares the key on every decode, and for HMAC that means trying to read the
+    secret as a PEM, DER and JWK key each time: most of a decode's cost. The secret was
+    prepared (and so checked) once by `_prepare`; any other key is prepared as usual.
+    """
+
+    def __init__(self, algorithm: HMACAlgorithm, secret: bytes) -> None:
+        super().__init__(algorithm.hash_alg)
+        self._secret = secret
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        if key is self._secret:
+            return self._secret
+        return super().prepare_key(key)
+
+
+def _decoder(algorithms: tuple[str, ...], verification_key: Any) -> jwt.PyJWT:
+    """A PyJWT decoder for `algorithms` only, with HMAC bound to its prepared secret.
+
+    Asymmetric keys need nothing: PyJWT takes a parsed key object as it is.
+    """
+    jws = jwt.PyJWS(algorithms=list(algorithms))
+    for name in algorithms:
+        implementation = jws.get_algorithm_by_name(name)
+        if isinstance(implementation, HMACAlgorithm):
+            jws.unregister_algorithm(name)
+            jws.register_algorithm(name, _PreparedSecret(implementation, verification_key))
+    decoder = jwt.PyJWT()
+    # PyJWT offers no public way to give its JWT layer another JWS; were this attribute
+    # renamed, decoding would stay correct (the default JWS), only slower, and
+    # tests/jwt/test_cache.py would say so.
+    decoder._jws = jws
+    return decoder
 
 
 def _supported_algorithm(name: str) -> str:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sanic import Request
 
@@ -15,8 +14,7 @@ if TYPE_CHECKING:
     from .tokens import Token, TokenType
 
 
-@dataclass(frozen=True)
-class FoundToken:
+class FoundToken(NamedTuple):
     raw: str
     location: str
 
@@ -59,17 +57,21 @@ def _from_header(
     if value is None:
         return None
     parts = value.split()
-    expected = f"{name}: {prefix} <JWT>" if prefix else f"{name}: <JWT>"
     if prefix:
         # Authentication schemes are case-insensitive (RFC 9110 11.1).
         if not parts or parts[0].casefold() != prefix.casefold():
             if ignore_other_schemes:
                 return None
-            raise InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
+            raise _bad_header(name, prefix)
         parts = parts[1:]
     if len(parts) != 1:
-        raise InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
+        raise _bad_header(name, prefix)
     return parts[0]
+
+
+def _bad_header(name: str, prefix: str) -> InvalidHeaderError:
+    expected = f"{name}: {prefix} <JWT>" if prefix else f"{name}: <JWT>"
+    return InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
 
 
 def check_csrf(request: Request, config: Config, token: Token) -> None:

@@ -22,19 +22,25 @@ from .config import Config, normalize_locations
 from .exceptions import ConfigurationConflictError
 from .handlers import Handlers
 from .keys import KeyRing
+from .verification import Verifier
 
 _STATE_ATTRIBUTE = "sanic_jwt_extended"
 
 
 @dataclass(eq=False)
 class JWTState:
-    """One app's configuration, handlers and blacklist, and what is derived from them."""
+    """One app's configuration, handlers and blacklist, and what is derived from them.
+
+    Initialising an app again gives it a new state, and so a new cache of verified tokens:
+    no two states share one.
+    """
 
     config: Config = field(default_factory=Config)
     handler: Handlers = field(default_factory=Handlers)
     blacklist: BlacklistABC | None = None
     # Derived once when initialising closes, so that requests only read them.
     keys: KeyRing | None = None
+    verifier: Verifier | None = None
     locations: tuple[str, ...] = ()
     reserved: frozenset[str] = frozenset()
     # The longest any token lives (None: some never expire); revoke_all keeps its
@@ -46,6 +52,7 @@ class JWTState:
         config = self.config
         config.check()
         self.keys = KeyRing.from_config(config)
+        self.verifier = Verifier(config, self.keys)
         config.decode_algorithms = list(self.keys.decode_algorithms)  # show the default applied
         self.locations = normalize_locations(config.token_location)
         self.reserved = reserved_claims(config.acl_claim)

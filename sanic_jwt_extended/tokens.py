@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import re
 import secrets
 import time
 import uuid
@@ -18,31 +17,14 @@ from functools import cached_property
 from typing import Any, Literal, TypedDict
 
 import jwt
-from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
 from .claims import claims_to_store, read_private_claims, read_public_claims
-from .exceptions import (
-    ConfigurationConflictError,
-    ExpiredSignatureError,
-    InvalidTokenError,
-    JWTDecodeError,
-)
+from .exceptions import ConfigurationConflictError
 from .revocation import schedule_revocation
 from .state import JWTState, current_state
+from .verification import TokenType
 
-TokenType = Literal["access", "refresh"]
-
-# The compact JWS form: three unpadded base64url segments. Checked first, so that padding,
-# non-ASCII text or bytes that are not UTF-8 never reach the JSON and base64 decoders.
-_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
-# RFC 8725 3.10: a token must not choose the key that verifies it.
-_KEY_CHOOSING_HEADERS = frozenset({"jku", "jwk", "x5u", "x5c"})
-# Claim errors PyJWT reports that the 1.0 API calls decode errors (missing or ill-typed).
-_CLAIM_ERRORS = (
-    jwt.MissingRequiredClaimError,
-    InvalidSubjectError,
-    InvalidJTIError,
-)
+__all__ = ["Token", "TokenOptions", "TokenType", "encode_token"]
 
 
 class TokenOptions(TypedDict, total=False):
@@ -151,49 +133,83 @@ class Token:
     `Bearer ` prefix), raising the errors the view decorators answer with 401, 422 and so
     on. It uses the configuration of `state` when given (the decorators pass their app's),
     else of the app serving the current request, else of the app initialised last.
+
+    A token sent again is not decoded again (see `verification.py`), but each `Token` is
+    its own: what one view does with its token cannot reach another request's.
     """
 
     raw_jwt: str
-    raw_data: dict[str, Any]
-    type: TokenType
-    role: str | None
-    fresh: bool | None
-    csrf: str | None
-    iss: str | None
-    sub: str
-    aud: str | list[str] | None
-    exp: datetime | None
-    nbf: datetime | None
-    iat: datetime
-    jti: uuid.UUID
 
     def __init__(self, raw_jwt: str, *, state: JWTState | None = None) -> None:
         self._state = state or current_state()
-        header, payload = _verify(raw_jwt, self._state)
+        assert self._state.verifier is not None  # set when initialising closed
+        self._claims = self._state.verifier.verify(raw_jwt)
         self.raw_jwt = raw_jwt
-        self.raw_data = payload
-        self.type = header["class"]
-        self.role = _claim(payload, self._state.config.acl_claim, str)
-        self.fresh = _claim(payload, "fresh", bool)
-        self.csrf = _claim(payload, "csrf", str)
-        self.iss = _claim(payload, "iss", str)
-        self.sub = payload["sub"]
-        self.aud = _audience(payload)
-        self.exp = _time_claim(payload, "exp")
-        self.nbf = _time_claim(payload, "nbf")
-        self.iat = _time_claim(payload, "iat")
-        self.jti = _uuid(payload["jti"])
-        _check_lifetime(self, self._state.config.leeway)
+
+    @cached_property
+    def raw_data(self) -> dict[str, Any]:
+        """The decoded payload; a copy of its own, as a view may change it."""
+        return dict(self._claims.payload)
+
+    @property
+    def type(self) -> TokenType:
+        """`access` or `refresh`, from the JOSE header's `class`."""
+        return self._claims.type
+
+    @property
+    def role(self) -> str | None:
+        """The role, in the configured `acl_claim`."""
+        return self._claims.role
+
+    @property
+    def fresh(self) -> bool | None:
+        return self._claims.fresh
+
+    @property
+    def csrf(self) -> str | None:
+        """The value a cookie-borne token's CSRF header must repeat."""
+        return self._claims.csrf
+
+    @property
+    def iss(self) -> str | None:
+        return self._claims.iss
+
+    @property
+    def sub(self) -> str:
+        return self._claims.sub
+
+    @property
+    def aud(self) -> str | list[str] | None:
+        return self._claims.aud
+
+    @property
+    def jti(self) -> uuid.UUID:
+        return self._claims.jti
+
+    @cached_property
+    def exp(self) -> datetime | None:
+        """When the token expires (UTC); None: never."""
+        return _datetime(self._claims.exp)
+
+    @cached_property
+    def nbf(self) -> datetime | None:
+        """Before when the token is refused (UTC); None: it was valid at once."""
+        return _datetime(self._claims.nbf)
+
+    @cached_property
+    def iat(self) -> datetime:
+        """When the token was issued (UTC)."""
+        return datetime.fromtimestamp(self._claims.iat, tz=UTC)
 
     @property
     def identity(self) -> str:
         """The subject (`sub`) of the token: the identity it was created for."""
-        return self.sub
+        return self._claims.sub
 
     @property
     def issued_at(self) -> float:
         """`iat` as a POSIX timestamp, with the microseconds it was written with."""
-        return float(self.raw_data["iat"])
+        return self._claims.iat
 
     @property
     def refused_after(self) -> datetime | None:
@@ -208,7 +224,7 @@ class Token:
         """Private claims as the creator passed them, without `private_claim_prefix`."""
         config = self._state.config
         return read_private_claims(
-            self.raw_data,
+            self._claims.payload,
             prefix=config.private_claim_prefix,
             namespace=config.public_claim_namespace,
             reserved=self._state.reserved,
@@ -218,7 +234,7 @@ class Token:
     def public_claims(self) -> dict[str, Any]:
         """Public claims as the creator passed them: nested again, without the namespace."""
         return read_public_claims(
-            self.raw_data, namespace=self._state.config.public_claim_namespace
+            self._claims.payload, namespace=self._state.config.public_claim_namespace
         )
 
     def revoke(self) -> asyncio.Task[None]:
@@ -235,83 +251,5 @@ class Token:
         return f"<Token {self.type} sub={self.sub!r} jti={self.jti.hex}>"
 
 
-def _verify(raw_jwt: str, state: JWTState) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Check form, signature, algorithm, required claims and iss/aud; return header and payload.
-
-    Time claims are checked by `_check_lifetime` once their types are known to be right:
-    PyJWT would read `"exp": true` as 1970 and answer "expired" instead of "ill-typed".
-    """
-    config, keys = state.config, state.keys
-    assert keys is not None  # set when initialising closed
-    if not isinstance(raw_jwt, str) or not _COMPACT_JWS.fullmatch(raw_jwt):
-        raise InvalidTokenError("Not a JWT: expected three base64url segments")
-    try:
-        decoded = jwt.api_jwt.decode_complete(
-            raw_jwt,
-            keys.verification_key,
-            algorithms=list(keys.decode_algorithms),
-            options={
-                # nbf may be absent (valid at once); the rest are needed to identify,
-                # revoke and revoke_all a token.
-                "require": ["sub", "iat", "jti"],
-                "verify_aud": config.default_aud is not None,
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-            },
-            audience=config.default_aud,
-            issuer=config.default_iss,
-        )
-    except _CLAIM_ERRORS as error:
-        raise JWTDecodeError(str(error)) from error
-    header: dict[str, Any] = decoded["header"]
-    if not _KEY_CHOOSING_HEADERS.isdisjoint(header):
-        raise InvalidTokenError("Tokens that name their own key (jku, jwk, x5u, x5c) are refused")
-    if header.get("class") not in ("access", "refresh"):
-        raise JWTDecodeError("The token class (access or refresh) is missing or unknown")
-    return header, decoded["payload"]
-
-
-def _check_lifetime(token: Token, leeway: timedelta) -> None:
-    now = datetime.now(UTC)
-    if token.exp is not None and token.exp <= now - leeway:
-        raise ExpiredSignatureError("Signature has expired")
-    if token.nbf is not None and token.nbf > now + leeway:
-        raise jwt.ImmatureSignatureError("The token is not yet valid (nbf)")
-    if token.iat > now + leeway:
-        raise jwt.ImmatureSignatureError("The token is not yet valid (iat)")
-
-
-def _claim(payload: Mapping[str, Any], name: str, kind: type) -> Any:
-    value = payload.get(name)
-    if value is not None and not isinstance(value, kind):
-        raise JWTDecodeError(f"Claim {name!r} must be of type {kind.__name__}")
-    return value
-
-
-def _audience(payload: Mapping[str, Any]) -> str | list[str] | None:
-    aud = payload.get("aud")
-    if aud is None or isinstance(aud, str):
-        return aud
-    if isinstance(aud, list) and all(isinstance(item, str) for item in aud):
-        return aud
-    raise JWTDecodeError("Claim 'aud' must be a string or a list of strings")
-
-
-def _time_claim(payload: Mapping[str, Any], name: str) -> Any:
-    if name not in payload:  # exp and nbf may be absent; iat is required
-        return None
-    value = payload[name]
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise JWTDecodeError(f"Claim {name!r} must be a number of seconds")
-    try:
-        return datetime.fromtimestamp(value, tz=UTC)
-    except (OverflowError, OSError, ValueError) as error:
-        raise JWTDecodeError(f"Claim {name!r} is out of range") from error
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(hex=value)
-    except ValueError as error:
-        raise JWTDecodeError("Claim 'jti' must be a UUID") from error
+def _datetime(timestamp: float | None) -> datetime | None:
+    return None if timestamp is None else datetime.fromtimestamp(timestamp, tz=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from redis.asyncio import Redis
@@ -112,6 +113,25 @@ async def test_revoke_all_across_two_apps_sharing_redis(
     ttl = await redis.ttl(f"{key_prefix}:identity:alice")
     assert timedelta(days=30) - timedelta(seconds=10) <= timedelta(seconds=ttl)
     assert timedelta(seconds=ttl) <= timedelta(days=30)
+
+
+async def test_each_request_asks_redis_once(
+    make_redis_app: Callable[..., Sanic], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The jti and the subject's revoke_all cut-off come back in one MGET."""
+    app = make_redis_app()
+    raw = JWT.create_access_token("alice")
+    commands: list[str] = []
+    execute = Redis.execute_command
+
+    async def recording(self: Redis, *args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return await execute(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", recording)
+    for _ in range(3):  # the first request verifies the token, the others find it cached
+        assert await status_of(app, raw) == 200
+    assert commands == ["MGET"] * 3
 
 
 async def test_the_1_0_connection_info_shape_is_accepted(
