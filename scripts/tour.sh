@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# A tour of the stores-and-items API with curl, against a running server:
+#
+#     scripts/tour.sh [BASE_URL]          (default http://127.0.0.1:8000)
+#
+# Two users register, one is made admin with `python server.py create-admin`, both log
+# in; a store and items are created; the admin may delete an item and the user may not;
+# /me shows the token's private claims; the refresh token gets a new access token; a
+# logout revokes both tokens, which are then refused. One line per step: what was done
+# and the status it got. The first unexpected status stops the tour with status 1.
+#
+# create-admin writes to the database itself, not through the API: run this script with
+# the server's settings (the same working directory, the same APP_DATABASE_URL and
+# APP_REDIS_URL), or it makes the admin in another database (the tour then says so and
+# stops). PYTHON chooses the interpreter that runs server.py (default: the project's
+# .venv/bin/python if there is one, else python3). Names are new on every run, so the
+# tour works on a database that already holds data. It needs bash 5 and curl; JSON is
+# read with jq when it is installed, else with python3.
+set -euo pipefail
+
+BASE_URL=${1:-http://127.0.0.1:8000}
+# Only bash builtins besides curl and jq or python3: no dirname.
+SCRIPT=${BASH_SOURCE[0]}
+[[ $SCRIPT == */* ]] || SCRIPT=./$SCRIPT
+PROJECT=$(cd "${SCRIPT%/*}/.." && pwd)
+SERVER="$PROJECT/server.py"
+if [[ -z ${PYTHON:-} ]]; then
+    PYTHON=python3
+    [[ -x $PROJECT/.venv/bin/python ]] && PYTHON=$PROJECT/.venv/bin/python
+fi
+
+printf -v RUN "%x%x%x" "$EPOCHSECONDS" "$$" "$RANDOM"
+USER_NAME="alice-$RUN"
+USER_PASSWORD="correct horse $RUN"
+ADMIN_NAME="root-$RUN"
+ADMIN_PASSWORD="admin password $RUN"
+JSON='Content-Type: application/json'
+
+# The answer of the last call: its status and its body.
+STATUS=
+BODY=
+
+fail() {
+    echo "tour failed: $*" >&2
+    exit 1
+}
+
+# call EXPECTED SHOW WHAT CURL_ARGUMENTS...: one request and one line saying WHAT was done,
+# the status and, when SHOW names one, that field of the answer. Any status but EXPECTED
+# ends the tour.
+call() {
+    local expected=$1 show=$2 what=$3 answer
+    shift 3
+    answer=$(curl -sS --max-time 30 -w '\n%{http_code}' "$@") || true
+    STATUS=${answer##*$'\n'}
+    BODY=${answer%"$STATUS"}
+    BODY=${BODY%$'\n'}
+    if [[ $STATUS != "$expected" ]]; then
+        fail "$what: expected $expected, got $STATUS ${BODY:-(no answer from $BASE_URL)}"
+    fi
+    echo "$what: $STATUS${show:+ ($show: $(field "$show"))}"
+}
+
+# field NAME: the field NAME of the last body; strings as they are, anything else as JSON.
+field() {
+    if command -v jq >/dev/null; then
+        jq -c -r --arg name "$1" '.[$name]' <<<"$BODY"
+    else
+        python3 -c 'import json, sys
+value = json.load(sys.stdin)[sys.argv[1]]
+print(value if isinstance(value, str) else json.dumps(value, separators=(",", ":")))' "$1" <<<"$BODY"
+    fi
+}
+
+# credentials NAME PASSWORD: the JSON body of /register and /login.
+credentials() {
+    printf '{"username": "%s", "password": "%s"}' "$1" "$2"
+}
+
+bearer() {
+    echo "Authorization: Bearer $1"
+}
+
+refresh_header() {
+    echo "X-Refresh-Token: Bearer $1"
+}
+
+call 200 status "GET /health" "$BASE_URL/health"
+
+call 201 id "POST /register $USER_NAME" -X POST "$BASE_URL/register" -H "$JSON" \
+    -d "$(credentials "$USER_NAME" "$USER_PASSWORD")"
+call 201 id "POST /register $ADMIN_NAME" -X POST "$BASE_URL/register" -H "$JSON" \
+    -d "$(credentials "$ADMIN_NAME" "$ADMIN_PASSWORD")"
+promoted=$(printf '%s\n' "$ADMIN_PASSWORD" | "$PYTHON" "$SERVER" create-admin "$ADMIN_NAME" 2>&1) ||
+    fail "server.py create-admin $ADMIN_NAME: $promoted"
+# The user registered a moment ago: creating it anew means another database than the server's.
+[[ $promoted == Promoted* ]] ||
+    fail "server.py create-admin $ADMIN_NAME created a new user, so it uses another database" \
+        "than the server: run the tour with the server's working directory and APP_DATABASE_URL"
+echo "server.py create-admin $ADMIN_NAME: $promoted"
+
+call 200 "" "POST /login $USER_NAME" -X POST "$BASE_URL/login" -H "$JSON" \
+    -d "$(credentials "$USER_NAME" "$USER_PASSWORD")"
+USER_ACCESS=$(field access_token)
+USER_REFRESH=$(field refresh_token)
+call 200 "" "POST /login $ADMIN_NAME" -X POST "$BASE_URL/login" -H "$JSON" \
+    -d "$(credentials "$ADMIN_NAME" "$ADMIN_PASSWORD")"
+ADMIN_ACCESS=$(field access_token)
+
+call 201 id "POST /stores \"Corner Shop $RUN\" as $USER_NAME" -X POST "$BASE_URL/stores" \
+    -H "$(bearer "$USER_ACCESS")" -H "$JSON" -d "{\"name\": \"Corner Shop $RUN\"}"
+STORE_ID=$(field id)
+call 201 id "POST /items Tea, in store $STORE_ID" -X POST "$BASE_URL/items" \
+    -H "$(bearer "$USER_ACCESS")" -H "$JSON" \
+    -d "{\"name\": \"Tea\", \"price\": 3.5, \"store_id\": $STORE_ID}"
+ITEM_ID=$(field id)
+call 201 id "POST /items Scones, in store $STORE_ID" -X POST "$BASE_URL/items" \
+    -H "$(bearer "$USER_ACCESS")" -H "$JSON" \
+    -d "{\"name\": \"Scones\", \"price\": 2.25, \"store_id\": $STORE_ID}"
+call 200 total "GET /items?store_id=$STORE_ID" "$BASE_URL/items?store_id=$STORE_ID" \
+    -H "$(bearer "$USER_ACCESS")"
+
+call 403 msg "DELETE /items/$ITEM_ID as $USER_NAME, a USER" -X DELETE \
+    "$BASE_URL/items/$ITEM_ID" -H "$(bearer "$USER_ACCESS")"
+call 200 msg "DELETE /items/$ITEM_ID as $ADMIN_NAME, an ADMIN" -X DELETE \
+    "$BASE_URL/items/$ITEM_ID" -H "$(bearer "$ADMIN_ACCESS")"
+
+call 200 private_claims "GET /me as $USER_NAME" "$BASE_URL/me" -H "$(bearer "$USER_ACCESS")"
+
+call 200 "" "POST /refresh with $USER_NAME's refresh token" -X POST "$BASE_URL/refresh" \
+    -H "$(refresh_header "$USER_REFRESH")"
+REFRESHED_ACCESS=$(field access_token)
+call 200 role "GET /me with the refreshed access token" "$BASE_URL/me" \
+    -H "$(bearer "$REFRESHED_ACCESS")"
+call 401 msg "POST /items with the refreshed access token, which is not fresh" -X POST \
+    "$BASE_URL/items" -H "$(bearer "$REFRESHED_ACCESS")" -H "$JSON" \
+    -d "{\"name\": \"Jam\", \"price\": 4, \"store_id\": $STORE_ID}"
+
+call 200 msg "POST /logout as $USER_NAME, with the refresh token" -X POST "$BASE_URL/logout" \
+    -H "$(bearer "$USER_ACCESS")" -H "$(refresh_header "$USER_REFRESH")"
+call 401 msg "GET /me with the logged-out access token" "$BASE_URL/me" \
+    -H "$(bearer "$USER_ACCESS")"
+call 401 msg "POST /refresh with the logged-out refresh token" -X POST "$BASE_URL/refresh" \
+    -H "$(refresh_header "$USER_REFRESH")"
+
+echo "Tour complete: every step answered as expected."
