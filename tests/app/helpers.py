@@ -127,6 +127,9 @@ class Pause:
 
     Races are tested deterministically with it: the test waits until the paused call has
     `reached` the point, does what must happen in that window, then `release()`s it.
+    What happens in the window is called directly, inside `api.app.ctx.orm`: the test
+    client restarts the app for each request, so a second request while one is paused
+    would open a database connection that nothing closes (and the run would not exit).
     """
 
     reached: asyncio.Event = field(default_factory=asyncio.Event)
