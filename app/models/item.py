@@ -7,7 +7,7 @@ from app.models.store import Store
 
 
 class Item(Model):
-    """An item; its name is unique within its store, and it goes when the store goes."""
+    """An item, whose name is unique within its store: it goes when the store goes."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80)

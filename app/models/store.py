@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
 
 class Store(Model):
-    """A store; its name is unique across all stores."""
+    """A store, whose name is unique across all stores."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80, unique=True)
