@@ -16,6 +16,9 @@ class Item(Model):
         "models.Store", related_name="items", on_delete=fields.CASCADE
     )
     store_id: int
+    # Timezone-aware UTC. Rows older than the migration that added them hold its time.
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "items"

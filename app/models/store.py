@@ -14,6 +14,9 @@ class Store(Model):
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80, unique=True)
+    # Timezone-aware UTC. Rows older than the migration that added them hold its time.
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
 
     items: fields.ReverseRelation["Item"]
 
