@@ -8,8 +8,10 @@ or kept (PostgreSQL).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,7 @@ from sanic import Sanic
 from app.db import migrate, open_database
 from app.settings import Settings
 from tests.app.helpers import SECRET, Api, Session, build_app, make_settings, promote
+from tests.helpers import on_postgres
 from tests.servers import PostgresServer
 
 TABLES = ("items", "stores", "users")
@@ -62,6 +65,22 @@ async def postgres_database(_postgres_schema: str) -> str:
     async with open_database(_postgres_schema) as context:
         await context.db().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     return _postgres_schema
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, for a test to build its own schema; on each backend
+    in turn (PostgreSQL: a database of the test's own, next to the session's)."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path}/empty.sqlite3"
+        return
+    session_url: str = request.getfixturevalue("postgres_url")
+    name = f"{session_url.rsplit('/', 1)[1]}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(on_postgres(session_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{session_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(on_postgres(session_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
