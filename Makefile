@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 export APP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export APP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint bench
+.PHONY: run test lint bench migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,3 +33,9 @@ test: lint
 # The benchmark kit; pass its options in BENCH_ARGS, e.g. BENCH_ARGS='--only hello,me'.
 bench: $(STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# A new migration from the models' changes: `make migration NAME=add_sessions` (README, Migrations).
+migration: $(STAMP)
+	$(BIN)/tortoise makemigrations --name $(NAME)
+	$(BIN)/ruff format --quiet app/migrations
+	$(BIN)/ruff check --quiet --fix app/migrations

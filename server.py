@@ -2,6 +2,7 @@
 
     python server.py [--host H] [--port P] [--workers N]    serve the API
     python server.py create-admin NAME                      create or promote an admin
+    python server.py migrate                                upgrade the database's schema
 
 Settings come from settings.toml and APP_<KEY> variables; the options above win over both.
 """
@@ -33,8 +34,9 @@ from tortoise.exceptions import BaseORMException
 
 from app import create_app
 from app.admin import create_admin
-from app.db import open_database
+from app.db import migrate, prepare_schema
 from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
+from app.migrator import SchemaNotCurrent
 from app.schemas import Credentials
 from app.settings import Settings
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError
@@ -42,8 +44,9 @@ from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 T = TypeVar("T")
 
 # What a database that cannot be reached or opened raises (a refused connection is an
-# OSError, a SQLite file that cannot be opened a tortoise OperationalError).
-DATABASE_ERRORS = (BaseORMException, OSError)
+# OSError, a SQLite file that cannot be opened a tortoise OperationalError), or one whose
+# schema is not the code's (SchemaNotCurrent).
+DATABASE_ERRORS = (BaseORMException, OSError, SchemaNotCurrent)
 
 # Both mean "stop cleanly": SIGINT is Ctrl-C, SIGTERM what deploy tools send.
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -66,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"invalid settings: {_one_line(error)}")
     if args.command == "create-admin":
         return _create_admin(settings, args.name)
+    if args.command == "migrate":
+        return _migrate(settings)
     return serve(settings)
 
 
@@ -81,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
         "when it is not a terminal, else from a prompt",
     )
     create_admin.add_argument("name", metavar="NAME")
+    commands.add_parser(
+        "migrate",
+        help="apply the migrations the database lacks (adopting a database made before "
+        "migrations), one line each",
+    )
     return parser
 
 
@@ -88,9 +98,10 @@ def serve(settings: Settings) -> int:
     """Serve until SIGINT or SIGTERM, then return 0; each worker process builds its own app."""
     everyone_serving = _stop_once_everyone_serves()
     try:
-        _on_database(_create_schema(settings.database_url))
+        applied = _on_database(prepare_schema(settings.database_url))
     except DATABASE_ERRORS as error:
-        return _fail(f"database: {error}")
+        return _fail(_database_problem(error))
+    _print_lines(applied)
     try:
         settings = _signing_settings(settings)
     except (OSError, ValueError) as error:
@@ -133,12 +144,6 @@ def _signing_settings(settings: Settings) -> Settings:
     signing = with_development_secret(settings)
     _warn(f"secret_key is the public sample; signing with the random key in {SECRET_FILE}")
     return signing
-
-
-async def _create_schema(database_url: str) -> None:
-    """Open the database once before serving: Sanic would report a failure as a traceback."""
-    async with open_database(database_url):
-        pass
 
 
 def _on_database(work: Coroutine[Any, Any, T]) -> T:
@@ -272,6 +277,15 @@ def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:
     app.register_middleware(close_after_response, "response")
 
 
+def _migrate(settings: Settings) -> int:
+    try:
+        applied = _on_database(migrate(settings.database_url))
+    except DATABASE_ERRORS as error:
+        return _fail(_database_problem(error))
+    _print_lines(applied)
+    return 0
+
+
 def _create_admin(settings: Settings, name: str) -> int:
     try:
         credentials = Credentials(username=name, password=_read_password())
@@ -282,11 +296,21 @@ def _create_admin(settings: Settings, name: str) -> int:
     try:
         created = _on_database(create_admin(settings, credentials))
     except DATABASE_ERRORS as error:
-        return _fail(f"database: {error}")
+        return _fail(_database_problem(error))
     except BlacklistUnavailableError as error:
         return _fail(f"blacklist: {error}")
     print(f"{'Created' if created else 'Promoted'} admin {name!r}.")
     return 0
+
+
+def _database_problem(error: Exception) -> str:
+    """The failure's line: a schema that is not current says what to run, as it is."""
+    return str(error) if isinstance(error, SchemaNotCurrent) else f"database: {error}"
+
+
+def _print_lines(lines: list[str]) -> None:
+    for line in lines:
+        print(line, flush=True)
 
 
 def _read_password() -> str:

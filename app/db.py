@@ -9,17 +9,23 @@ runs the middleware and the handler in that same task, so every query the handle
 resolves to this app's connections.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from sanic import Request, Sanic
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 
+from app import migrator
+
+T = TypeVar("T")
+
 MODEL_MODULES = ["app.models"]
+# tortoise's migrations of our models; `tortoise makemigrations` writes new ones here.
+MIGRATIONS_MODULE = "app.migrations"
 
 
 def tortoise_config(database_url: str) -> dict[str, Any]:
@@ -32,7 +38,13 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     name = urlsplit(database_url).scheme
     return {
         "connections": {name: database_url},
-        "apps": {"models": {"models": MODEL_MODULES, "default_connection": name}},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": name,
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
     }
 
 
@@ -57,14 +69,34 @@ async def connect(database_url: str) -> TortoiseContext:
 
 @asynccontextmanager
 async def open_database(database_url: str) -> AsyncIterator[TortoiseContext]:
-    """Connect, create any missing table, and make the context current until exit.
+    """Connect, check the schema (migrating an empty database), and make the context
+    current until exit; `migrator.SchemaNotCurrent` if the database is behind the code.
 
     For code that runs outside a server: the command line and the main process.
     """
     context = await connect(database_url)
     async with context:
-        await context.generate_schemas(safe=True)
+        await migrator.ensure_current(context, tortoise_config(database_url)["apps"])
         yield context
+
+
+async def prepare_schema(database_url: str) -> list[str]:
+    """What the server does before serving: `open_database`'s check; the migrations applied."""
+    return await _on_schema(database_url, migrator.ensure_current)
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Bring the database to the latest migration, adopting a legacy one; one line each."""
+    return await _on_schema(database_url, migrator.migrate)
+
+
+async def _on_schema(
+    database_url: str, work: Callable[[TortoiseContext, dict[str, Any]], Awaitable[T]]
+) -> T:
+    """Run `work` on the database's context, current while it runs, then close it."""
+    context = await connect(database_url)
+    async with context:
+        return await work(context, tortoise_config(database_url)["apps"])
 
 
 async def ping(context: TortoiseContext) -> None:

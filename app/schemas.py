@@ -6,11 +6,13 @@ so a field that is not listed here, like the password hash, can never leak.
 """
 
 import unicodedata
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -85,6 +87,14 @@ Price = Annotated[
 ]
 
 
+def _in_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+# A moment in a response: ISO 8601 in UTC, as "2025-01-31T12:00:00.123456Z".
+UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+
+
 class RequestBody(BaseModel):
     """Base of every request body: strict, closed to unknown fields, immutable."""
 
@@ -146,12 +156,17 @@ class UserOut(ResponseBody):
     role: Role
 
 
-class StoreOut(ResponseBody):
+class Timestamped(ResponseBody):
+    created_at: UtcTime
+    updated_at: UtcTime
+
+
+class StoreOut(Timestamped):
     id: int
     name: str
 
 
-class ItemOut(ResponseBody):
+class ItemOut(Timestamped):
     id: int
     name: str
     price: Price

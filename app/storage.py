@@ -5,6 +5,7 @@ from contextlib import contextmanager
 from typing import TypeVar
 
 from sanic.exceptions import NotFound, SanicException
+from tortoise import timezone
 from tortoise.exceptions import IntegrityError
 from tortoise.models import Model
 
@@ -29,10 +30,15 @@ async def get_or_404(model: type[Row], row_id: int, what: str) -> Row:
 
 
 async def save_or_404(row: Model, what: str, *fields: str) -> None:
-    """Write `fields` of a row read earlier; 404 if it was deleted in between.
+    """Write `fields` of a row read earlier, and stamp its `auto_now` fields (`updated_at`)
+    as `save()` would; 404 if it was deleted in between.
 
     tortoise's `save()` would silently update nothing and let the caller answer 200.
     """
+    for name, field in row._meta.fields_map.items():
+        if getattr(field, "auto_now", False):
+            setattr(row, name, timezone.now())
+            fields = (*fields, name)
     values = {name: getattr(row, name) for name in fields}
     if not await type(row).filter(pk=row.pk).update(**values):
         raise NotFound(f"{what} not found.")

@@ -11,8 +11,9 @@ import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
 import pytest
+
+from tests.helpers import on_postgres
 
 
 def _reachable(url: str) -> bool:
@@ -53,17 +54,8 @@ def postgres_url() -> Iterator[str]:
     """
     server_url = require_server("APP_TEST_DATABASE_URL")
     name = f"stores_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(_on_server(server_url, f'CREATE DATABASE "{name}"'))
+    asyncio.run(on_postgres(server_url, f'CREATE DATABASE "{name}"'))
     try:
         yield urlunsplit(urlsplit(server_url)._replace(path=f"/{name}"))
     finally:
-        asyncio.run(_on_server(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def _on_server(server_url: str, statement: str) -> None:
-    """Run one statement on the server's database named in the URL."""
-    connection = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+        asyncio.run(on_postgres(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

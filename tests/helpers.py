@@ -1,6 +1,17 @@
 """Helpers shared by the extension's and the service's tests (fixtures live in conftest.py)."""
 
+import asyncpg
+
 
 def bearer(token: str) -> dict[str, str]:
     """The `Authorization` header carrying `token` as a bearer token."""
     return {"Authorization": f"Bearer {token}"}
+
+
+async def on_postgres(server_url: str, statement: str) -> None:
+    """Run one statement on the server's database named in the URL."""
+    connection = await asyncpg.connect(server_url.replace("postgres://", "postgresql://", 1))
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()

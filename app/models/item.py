@@ -7,7 +7,7 @@ from app.models.store import Store
 
 
 class Item(Model):
-    """An item; its name is unique within its store, and it goes when the store goes."""
+    """An item, whose name is unique within its store: it goes when the store goes."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80)
@@ -16,6 +16,9 @@ class Item(Model):
         "models.Store", related_name="items", on_delete=fields.CASCADE
     )
     store_id: int
+    # Timezone-aware UTC. Rows older than the migration that added them hold its time.
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:
         table = "items"

@@ -10,10 +10,13 @@ if TYPE_CHECKING:
 
 
 class Store(Model):
-    """A store; its name is unique across all stores."""
+    """A store, whose name is unique across all stores."""
 
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=80, unique=True)
+    # Timezone-aware UTC. Rows older than the migration that added them hold its time.
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
 
     items: fields.ReverseRelation["Item"]
 

@@ -44,7 +44,8 @@ async def get_store(request: Request, store_id: int) -> HTTPResponse:
     items = await Item.filter(store_id=store.id).order_by("id")
     return respond(
         StoreWithItems(
-            id=store.id, name=store.name, items=[ItemOut.model_validate(i) for i in items]
+            **dict(StoreOut.model_validate(store)),
+            items=[ItemOut.model_validate(i) for i in items],
         )
     )
 

@@ -1,12 +1,17 @@
 """Fixtures of the service's tests: an app on a clean database, a client, and users.
 
 Every test that takes `api` runs twice: on SQLite (a new file per test) and on PostgreSQL
-(tables truncated per test; skipped locally without a server, failed under CI=true).
+(tables truncated per test; skipped locally without a server, failed under CI=true). Both
+hold exactly the schema the migrations make: applied once per session, then copied (SQLite)
+or kept (PostgreSQL).
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,9 +20,10 @@ import pytest
 import pytest_asyncio
 from sanic import Sanic
 
-from app.db import open_database
+from app.db import migrate, open_database
 from app.settings import Settings
 from tests.app.helpers import SECRET, Api, Session, build_app, make_settings, promote
+from tests.helpers import on_postgres
 from tests.servers import PostgresServer
 
 TABLES = ("items", "stores", "users")
@@ -31,21 +37,26 @@ def _sanic_test_mode() -> None:
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def _postgres_schema(postgres_url: str) -> str:
-    """The PostgreSQL test database with today's tables, rebuilt once per session."""
-    async with open_database(postgres_url) as context:
-        await context.db().execute_script(f"DROP TABLE IF EXISTS {', '.join(TABLES)} CASCADE")
-    async with open_database(postgres_url):
-        pass
+    """The PostgreSQL test database, migrated once per session."""
+    await migrate(postgres_url)
     return postgres_url
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def _sqlite_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per session, for each test to copy (much faster than
+    migrating a file per test)."""
+    path = tmp_path_factory.mktemp("schema") / "migrated.sqlite3"
+    await migrate(f"sqlite://{path}")
+    return path
+
+
 @pytest.fixture
-async def sqlite_database(tmp_path: Path) -> str:
+def sqlite_database(tmp_path: Path, _sqlite_schema: Path) -> str:
     """A new SQLite file with the schema."""
-    url = f"sqlite://{tmp_path}/test.sqlite3"
-    async with open_database(url):
-        pass
-    return url
+    path = tmp_path / "test.sqlite3"
+    shutil.copyfile(_sqlite_schema, path)
+    return f"sqlite://{path}"
 
 
 @pytest.fixture
@@ -54,6 +65,22 @@ async def postgres_database(_postgres_schema: str) -> str:
     async with open_database(_postgres_schema) as context:
         await context.db().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     return _postgres_schema
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it, for a test to build its own schema; on each backend
+    in turn (PostgreSQL: a database of the test's own, next to the session's)."""
+    if request.param == "sqlite":
+        yield f"sqlite://{tmp_path}/empty.sqlite3"
+        return
+    session_url: str = request.getfixturevalue("postgres_url")
+    name = f"{session_url.rsplit('/', 1)[1]}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(on_postgres(session_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{session_url.rsplit('/', 1)[0]}/{name}"
+    finally:
+        asyncio.run(on_postgres(session_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sanic import Sanic
 from sanic_testing.testing import TestingResponse
+from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from app import create_app
 from app.admin import create_admin
+from app.db import connect, tortoise_config
+from app.migrator import APP_LABEL
 from app.schemas import Credentials
 from app.settings import Settings
 from tests.helpers import bearer
@@ -21,6 +25,33 @@ PASSWORD = "correct horse battery"
 
 Result = TypeVar("Result")
 AsyncFunction = Callable[..., Awaitable[Result]]
+
+
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+def untimed(body: Any) -> Any:
+    """A response body without the rows' `created_at` and `updated_at`, once each is checked
+    to be an ISO 8601 time in UTC: for comparing bodies whose times a test cannot know."""
+    if isinstance(body, list):
+        return [untimed(value) for value in body]
+    if not isinstance(body, dict):
+        return body
+    for name in TIMESTAMPS:
+        if name in body:
+            assert body[name].endswith("Z") and datetime.fromisoformat(body[name])
+    return {key: untimed(value) for key, value in body.items() if key not in TIMESTAMPS}
+
+
+async def migrate_to(database_url: str, migration: str, *rows_sql: str) -> None:
+    """Bring a database to `migration` alone (the state an older release left it in), and
+    run `rows_sql` in it: the rows that release would have written."""
+    context = await connect(database_url)
+    async with context:
+        executor = MigrationExecutor(context.db(), tortoise_config(database_url)["apps"])
+        await executor.migrate([MigrationTarget(APP_LABEL, migration)])
+        for statement in rows_sql:
+            await context.db().execute_script(statement)
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -36,8 +36,15 @@ POLL_SECONDS = 0.01
 
 def start_failing(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run `python server.py` expecting it to refuse to start: its status and output."""
+    return run_command(env, cwd)
+
+
+def run_command(
+    env: dict[str, str], cwd: Path, *arguments: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python server.py ARGUMENTS...` to its end: its status and output."""
     return subprocess.run(
-        [sys.executable, str(SERVER)],
+        [sys.executable, str(SERVER), *arguments],
         env=env,
         cwd=cwd,
         capture_output=True,
