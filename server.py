@@ -36,6 +36,7 @@ from app import create_app
 from app.admin import create_admin
 from app.db import migrate, prepare_schema
 from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
+from app.logs import command_log, configure_logging
 from app.migrator import SchemaNotCurrent
 from app.schemas import Credentials
 from app.settings import Settings
@@ -62,11 +63,13 @@ IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
 def main(argv: list[str] | None = None) -> int:
     """Run the command named by `argv`; failures end as one line on stderr and status 1."""
     args = _parser().parse_args(argv)
+    configure_logging("text")  # until the settings name the format
     overrides = {key: getattr(args, key) for key in ("host", "port", "workers")}
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
         return _fail(f"invalid settings: {_one_line(error)}")
+    configure_logging(settings.log_format)
     if args.command == "create-admin":
         return _create_admin(settings, args.name)
     if args.command == "migrate":
@@ -215,6 +218,7 @@ def _worker_app(settings: Settings, serving: Semaphore) -> Sanic[Any, Any]:
     block them would receive them), and a thread of its own stops it once it serves.
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    configure_logging(settings.log_format)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=IN_MEMORY_BLACKLIST_WARNING)
         app = create_app(settings)
@@ -334,12 +338,12 @@ def _one_line(error: ValidationError) -> str:
 
 
 def _fail(reason: str) -> int:
-    print(f"error: {_single_line(reason)}", file=sys.stderr)
+    command_log.error(_single_line(reason))
     return 1
 
 
 def _warn(message: str) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+    command_log.warning(message)
 
 
 def _single_line(text: str) -> str:

@@ -8,6 +8,7 @@ from app.auth import configure_jwt
 from app.context import AppContext
 from app.db import register_database
 from app.errors import register_error_handlers
+from app.logs import TimedRequest, register_access_log
 from app.passwords import Passwords
 from app.routes import BLUEPRINTS, bench
 from app.settings import Settings
@@ -18,7 +19,11 @@ APP_NAME = "stores_api"
 def create_app(settings: Settings) -> Sanic[Any, AppContext]:
     """A new app for `settings`; two of them with different settings can share a process."""
     app: Sanic[Any, AppContext] = Sanic(
-        APP_NAME, ctx=AppContext(settings=settings, passwords=Passwords(settings))
+        APP_NAME,
+        ctx=AppContext(settings=settings, passwords=Passwords(settings)),
+        request_class=TimedRequest,
+        # Logging is the process's, set up by the command line (app.logs), not each app's.
+        configure_logging=False,
     )
     app.config.update(
         {
@@ -29,6 +34,7 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
             "AUTO_EXTEND": False,
         }
     )
+    register_access_log(app)  # first, so that its response middleware runs last
     register_database(app, settings.database_url)
     app.ctx.blacklist = configure_jwt(app, settings)
     register_error_handlers(app)

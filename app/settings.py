@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65_536, ge=8)
     password_parallelism: int = Field(default=4, ge=1)
     bench_routes: bool = False
+    log_format: Literal["text", "json"] = "text"
 
     @classmethod
     def settings_customise_sources(

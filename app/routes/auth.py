@@ -4,11 +4,11 @@ from sanic import Blueprint, HTTPResponse, Request
 from sanic.exceptions import SanicException
 
 from app import accounts
-from app.auth import token_claims, token_user_id
+from app.auth import jwt_required, refresh_jwt_required, token_claims, token_user_id
 from app.context import app_context
 from app.routes.payloads import NO_STORE, message, parse_body, read_route, respond
 from app.schemas import AccessToken, Credentials, Login, Me, TokenPair, UserOut
-from sanic_jwt_extended import JWT, jwt_required, refresh_jwt_required, verify_jwt_in_request
+from sanic_jwt_extended import JWT, verify_jwt_in_request
 from sanic_jwt_extended.exceptions import ExpiredSignatureError, RevokedTokenError
 from sanic_jwt_extended.tokens import Token
 

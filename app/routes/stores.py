@@ -2,12 +2,11 @@
 
 from sanic import Blueprint, HTTPResponse, Request
 
-from app.auth import admin_required
+from app.auth import admin_required, jwt_required
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, read_route, respond
 from app.schemas import ItemOut, Page, StoreIn, StoreList, StoreOut, StoreWithItems
 from app.storage import delete_or_404, get_or_404, unique_name
-from sanic_jwt_extended import jwt_required
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("stores", url_prefix="/stores")

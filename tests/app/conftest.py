@@ -9,6 +9,7 @@ or kept (PostgreSQL).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import uuid
@@ -21,8 +22,17 @@ import pytest_asyncio
 from sanic import Sanic
 
 from app.db import migrate, open_database
+from app.logs import log_handler
 from app.settings import Settings
-from tests.app.helpers import SECRET, Api, Session, build_app, make_settings, promote
+from tests.app.helpers import (
+    SECRET,
+    Api,
+    LogOutput,
+    Session,
+    build_app,
+    make_settings,
+    promote,
+)
 from tests.helpers import on_postgres
 from tests.servers import PostgresServer
 
@@ -146,3 +156,21 @@ def env(database_file: Path) -> dict[str, str]:
         "APP_PASSWORD_MEMORY_KIB": "8",
         "APP_PASSWORD_PARALLELISM": "1",
     }
+
+
+@pytest.fixture(params=["text", "json"])
+def log_output(request: pytest.FixtureRequest) -> Iterator[LogOutput]:
+    """What the service logs at INFO and above during the test, through its own handler."""
+    output = LogOutput(request.param)
+    handler = log_handler(request.param, output.stream)
+    # The test client's own lines (httpx logs each URL it requests) are not the service's.
+    handler.addFilter(lambda record: not record.name.startswith("httpx"))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield output
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)

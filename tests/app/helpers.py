@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,7 @@ from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 from app import create_app
 from app.admin import create_admin
 from app.db import connect, tortoise_config
+from app.logs import LogFormat
 from app.migrator import APP_LABEL
 from app.schemas import Credentials
 from app.settings import Settings
@@ -195,3 +197,24 @@ class Pause:
             return
         self.reached.set()
         await self._released.wait()
+
+
+@dataclass
+class LogOutput:
+    """What the service's log handler wrote, in one of its formats, during a test."""
+
+    log_format: LogFormat
+    stream: io.StringIO = field(default_factory=io.StringIO)
+
+    def lines(self) -> list[str]:
+        return self.stream.getvalue().splitlines()
+
+    def clear(self) -> None:
+        """Forget what was written so far (say, by the fixtures' requests)."""
+        self.stream.seek(0)
+        self.stream.truncate()
+
+    def access_lines(self) -> list[str]:
+        """The access log's lines, one per request."""
+        marker = '"logger": "app.access"' if self.log_format == "json" else " app.access: "
+        return [line for line in self.lines() if marker in line]
