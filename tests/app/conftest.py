@@ -13,11 +13,22 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from playwright.sync_api import Browser, sync_playwright
 from sanic import Sanic
 
 from app.db import open_database
 from app.settings import Settings
-from tests.app.helpers import SECRET, Api, Session, build_app, make_settings, promote
+from tests.app.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SECRET,
+    Api,
+    Session,
+    build_app,
+    make_settings,
+    promote,
+)
+from tests.helpers import missing
 from tests.servers import PostgresServer
 
 TABLES = ("items", "stores", "users")
@@ -119,3 +130,16 @@ def env(database_file: Path) -> dict[str, str]:
         "APP_PASSWORD_MEMORY_KIB": "8",
         "APP_PASSWORD_PARALLELISM": "1",
     }
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright (which never fetches a browser)."""
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} is not installed", "Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
