@@ -104,7 +104,8 @@ def serve(settings: Settings) -> int:
         applied = _on_database(prepare_schema(settings.database_url))
     except DATABASE_ERRORS as error:
         return _fail(_database_problem(error))
-    _print_lines(applied)
+    for line in applied:  # a log line, in the log's format: the server is a service now
+        logger.info(line)
     try:
         settings = _signing_settings(settings)
     except (OSError, ValueError) as error:

@@ -7,6 +7,7 @@ from sanic import Sanic
 from app.auth import configure_jwt
 from app.context import AppContext
 from app.db import register_database
+from app.docs import enable_docs
 from app.errors import register_error_handlers
 from app.logs import TimedRequest, register_access_log
 from app.passwords import Passwords
@@ -30,11 +31,12 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
             "REQUEST_MAX_SIZE": settings.request_max_size,
             # Every error is JSON, including those raised before a route is found.
             "FALLBACK_ERROR_FORMAT": "json",
-            # sanic-ext would add its own 400-status validation and /docs routes.
+            # Not all of sanic-ext: enable_docs turns on its OpenAPI part alone.
             "AUTO_EXTEND": False,
         }
     )
     register_access_log(app)  # first, so that its response middleware runs last
+    enable_docs(app, settings)  # before the extension's initialisation, which documents it
     register_database(app, settings.database_url)
     app.ctx.blacklist = configure_jwt(app, settings)
     register_error_handlers(app)

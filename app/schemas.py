@@ -79,10 +79,12 @@ Username = Annotated[
 Password = Annotated[
     str, StringConstraints(min_length=8, max_length=128), AfterValidator(_storable)
 ]
+# The constraints come before the validator, so pydantic checks them (and documents
+# them) as the decimal's own, after the validator has run.
 Price = Annotated[
     Decimal,
-    BeforeValidator(_json_number),
     Field(ge=0, le=1_000_000, decimal_places=2),
+    BeforeValidator(_json_number),
     PlainSerializer(float, return_type=float),
 ]
 
@@ -218,3 +220,34 @@ class AccessToken(ResponseBody):
 
 class TokenPair(AccessToken):
     refresh_token: str
+
+
+class Message(ResponseBody):
+    """The body of confirmations and of every error: one sentence."""
+
+    msg: str
+
+
+class FieldError(ResponseBody):
+    """One problem of an invalid request: where it is (field names, list indexes), and what."""
+
+    loc: list[str | int]
+    msg: str
+
+
+class InvalidRequestBody(Message):
+    """The 422 answer to a body or query that does not fit its schema."""
+
+    errors: list[FieldError]
+
+
+class Health(ResponseBody):
+    """Each part's state: "ok" or "unavailable"."""
+
+    status: str
+    database: str
+    blacklist: str
+
+
+class HealthUnavailable(Health, Message):
+    """503: the parts that do not answer are named in `msg`."""

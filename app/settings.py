@@ -6,7 +6,7 @@ suite change them without editing the file. Values passed to `Settings(...)` win
 """
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     password_parallelism: int = Field(default=4, ge=1)
     bench_routes: bool = False
     log_format: Literal["text", "json"] = "text"
+    # "auto" (in settings.toml, or APP_DOCS=auto) is read as: on, except in production.
+    docs: bool = True
 
     @classmethod
     def settings_customise_sources(
@@ -66,6 +68,14 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         """Constructor arguments first, then the environment, then `settings.toml`."""
         return init_settings, env_settings, TomlConfigSettingsSource(settings_cls)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _docs_default(cls, data: Any) -> Any:
+        """`docs = "auto"`, or no value: the API docs are served except in production."""
+        if isinstance(data, dict) and data.get("docs", "auto") == "auto":
+            data = {**data, "docs": data.get("env", "development") != "production"}
+        return data
 
     @field_validator("database_url")
     @classmethod

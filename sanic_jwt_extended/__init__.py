@@ -22,6 +22,7 @@ The modules, bottom-up; each imports only modules listed before it, for typing t
     tokens       encoding tokens, and Token: a decoded, verified token
     locations    finding the raw token in a request, and the CSRF double-submit check
     guard        Guard: a request's token found, verified and checked, in one place
+    openapi      the protected routes in sanic-ext's OpenAPI specification, when present
     decorators   jwt_required, jwt_optional, refresh_jwt_required, verify_jwt_in_request
     jwt_manager  JWT: initialising an app, creating and revoking tokens
 """

@@ -16,6 +16,7 @@ from sanic import Request
 
 from .exceptions import ConfigurationConflictError
 from .guard import Guard
+from .openapi import mark
 from .revocation import settle_revocations
 from .tokens import Token, TokenType
 
@@ -149,6 +150,7 @@ def _protect(guard: Guard, view: View) -> View:
         await settle_revocations(request)
         return response
 
+    mark(protected, guard)
     return protected  # type: ignore[return-value]
 
 

@@ -17,6 +17,7 @@ from sanic import Request, Sanic
 from .blacklist import BlacklistABC, InMemoryBlacklist
 from .config import Config
 from .handlers import ERRORS, Handlers
+from .openapi import publish
 from .revocation import revoke_identity
 from .state import JWTState, attach, current_state, latest_state, state_of
 from .tokens import Token, TokenOptions, encode_token
@@ -71,8 +72,10 @@ class JWT(metaclass=_ShowsState):
         app: the Sanic app to protect; initialising it again replaces its state.
 
         Closing validates the configuration (ConfigurationConflictError for one that cannot
-        work), parses the keys, locks `config` and `handler`, creates the blacklist and
-        registers the error handlers and the blacklist's start and stop listeners. Only
+        work), parses the keys, locks `config` and `handler`, creates the blacklist,
+        registers the error handlers and the blacklist's start and stop listeners, and,
+        when sanic-ext publishes an OpenAPI specification for `app`, adds the security
+        schemes to it and documents the protected routes when `app` starts. Only
         then does `app` become the app initialised last: a block that fails leaves the
         previous app in force.
         """
@@ -84,6 +87,7 @@ class JWT(metaclass=_ShowsState):
             state.blacklist = _create_blacklist(state.config)
             attach(app, state)
             _wire(app)
+            publish(app, state)
         finally:
             cls._configuring = outer
 

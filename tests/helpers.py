@@ -1,6 +1,10 @@
 """Helpers shared by the extension's and the service's tests (fixtures live in conftest.py)."""
 
+import os
+from typing import NoReturn
+
 import asyncpg
+import pytest
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -15,3 +19,10 @@ async def on_postgres(server_url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def missing(problem: str, needed: str) -> NoReturn:
+    """Skip for want of what the test needs; fail under CI, which must have it."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{problem}; CI needs {needed}", pytrace=False)
+    pytest.skip(problem)

@@ -4,10 +4,12 @@ from sanic import Blueprint, HTTPResponse, Request
 from sanic.exceptions import SanicException
 
 from app import accounts
+from app.accounts import INVALID_CREDENTIALS, USER_GONE
 from app.auth import jwt_required, refresh_jwt_required, token_claims, token_user_id
 from app.context import app_context
+from app.docs import operation
 from app.routes.payloads import NO_STORE, message, parse_body, read_route, respond
-from app.schemas import AccessToken, Credentials, Login, Me, TokenPair, UserOut
+from app.schemas import AccessToken, Credentials, Login, Me, Message, TokenPair, UserOut
 from sanic_jwt_extended import JWT, verify_jwt_in_request
 from sanic_jwt_extended.exceptions import ExpiredSignatureError, RevokedTokenError
 from sanic_jwt_extended.tokens import Token
@@ -16,6 +18,11 @@ bp = Blueprint("auth")
 
 
 @bp.post("/register")
+@operation(
+    body=Credentials,
+    responses={201: (UserOut, "The new account, a USER.")},
+    errors={409: "That username is taken."},
+)
 async def register(request: Request) -> HTTPResponse:
     """Create a USER account; roles are only ever raised by an admin."""
     credentials = parse_body(request, Credentials)
@@ -24,6 +31,11 @@ async def register(request: Request) -> HTTPResponse:
 
 
 @bp.post("/login")
+@operation(
+    body=Login,
+    responses={200: (TokenPair, "A fresh access token and a refresh token.")},
+    errors={401: INVALID_CREDENTIALS},
+)
 async def login(request: Request) -> HTTPResponse:
     """Exchange a username and password for a fresh access token and a refresh token."""
     credentials = parse_body(request, Login)
@@ -33,6 +45,10 @@ async def login(request: Request) -> HTTPResponse:
 
 
 @bp.post("/refresh")
+@operation(
+    responses={200: (AccessToken, "A new access token, not fresh.")},
+    errors={401: f"{USER_GONE} Or the refresh token has expired or been revoked."},
+)
 @refresh_jwt_required
 async def refresh(request: Request, token: Token) -> HTTPResponse:
     """A new, non-fresh access token, with the role and claims as the database has them now."""
@@ -43,6 +59,10 @@ async def refresh(request: Request, token: Token) -> HTTPResponse:
 
 
 @bp.post("/logout")
+@operation(
+    responses={200: (Message, "The token is revoked, and the refresh token if sent.")},
+    errors={422: "A token is malformed, or X-Refresh-Token holds another user's token."},
+)
 @jwt_required
 async def logout(request: Request, token: Token) -> HTTPResponse:
     """Revoke this access token and, when sent in X-Refresh-Token, its refresh token."""
@@ -54,6 +74,7 @@ async def logout(request: Request, token: Token) -> HTTPResponse:
 
 
 @read_route(bp, "/me")
+@operation(responses={200: (Me, "The token's claims.")}, database=False)
 @jwt_required
 async def me(request: Request, token: Token) -> HTTPResponse:
     """What the access token says about its bearer."""

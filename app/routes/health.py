@@ -4,11 +4,12 @@ import asyncio
 from collections.abc import Awaitable
 
 from sanic import Blueprint, HTTPResponse, Request
-from sanic.response import json
 
 from app.context import app_context
 from app.db import ping
-from app.routes.payloads import read_route
+from app.docs import operation
+from app.routes.payloads import read_route, respond
+from app.schemas import Health, HealthUnavailable
 
 bp = Blueprint("health")
 
@@ -26,6 +27,13 @@ async def _status(check: Awaitable[None]) -> str:
 
 
 @read_route(bp, "/health")
+@operation(
+    responses={
+        200: (Health, "The database and the blacklist answer."),
+        503: (HealthUnavailable, "A part does not answer."),
+    },
+    database=False,
+)
 async def health(request: Request) -> HTTPResponse:
     """200 when both parts answer; 503 naming the part that does not."""
     context = app_context(request)
@@ -35,8 +43,6 @@ async def health(request: Request) -> HTTPResponse:
     }
     failing = [name for name, status in parts.items() if status != "ok"]
     if not failing:
-        return json({"status": "ok", **parts})
-    return json(
-        {"msg": f"Unavailable: {', '.join(failing)}.", "status": "unavailable", **parts},
-        status=503,
-    )
+        return respond(Health(status="ok", **parts))
+    message = f"Unavailable: {', '.join(failing)}."
+    return respond(HealthUnavailable(msg=message, status="unavailable", **parts), status=503)

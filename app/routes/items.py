@@ -3,18 +3,21 @@
 from sanic import Blueprint, HTTPResponse, Request
 
 from app.auth import admin_required, jwt_required
+from app.docs import operation
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, read_route, respond
-from app.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate
+from app.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate, Message
 from app.storage import Conflict, delete_or_404, get_or_404, save_or_404, unique_name
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("items", url_prefix="/items")
 
 NAME_TAKEN = "An item with that name already exists in this store."
+NOT_FOUND = "Item not found."
 
 
 @read_route(bp, "")
+@operation(query=ItemPage, responses={200: (ItemList, "One page of items.")})
 @jwt_required
 async def list_items(request: Request, token: Token) -> HTTPResponse:
     """One page of items by id, optionally of one store, with the total for paging."""
@@ -32,6 +35,11 @@ async def list_items(request: Request, token: Token) -> HTTPResponse:
 
 
 @bp.post("")
+@operation(
+    body=ItemIn,
+    responses={201: (ItemOut, "The new item.")},
+    errors={404: "Store not found.", 409: NAME_TAKEN},
+)
 @jwt_required(fresh_required=True)
 async def create_item(request: Request, token: Token) -> HTTPResponse:
     body = parse_body(request, ItemIn)
@@ -47,6 +55,7 @@ async def create_item(request: Request, token: Token) -> HTTPResponse:
 
 
 @read_route(bp, "/<item_id:int>")
+@operation(responses={200: (ItemOut, "The item.")}, errors={404: NOT_FOUND})
 @jwt_required
 async def get_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
     return await item_response(item_id)
@@ -58,6 +67,11 @@ async def item_response(item_id: int) -> HTTPResponse:
 
 
 @bp.put("/<item_id:int>")
+@operation(
+    body=ItemUpdate,
+    responses={200: (ItemOut, "The item as saved.")},
+    errors={404: NOT_FOUND, 409: NAME_TAKEN},
+)
 @jwt_required
 async def update_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
     """Rename and reprice an item; it stays in its store."""
@@ -70,6 +84,7 @@ async def update_item(request: Request, item_id: int, token: Token) -> HTTPRespo
 
 
 @bp.delete("/<item_id:int>")
+@operation(responses={200: (Message, "The item is deleted.")}, errors={404: NOT_FOUND})
 @admin_required()
 async def delete_item(request: Request, item_id: int, token: Token) -> HTTPResponse:
     await delete_or_404(Item, item_id, "Item")

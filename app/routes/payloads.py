@@ -11,6 +11,7 @@ from sanic.exceptions import BadRequest, SanicException
 from sanic.response import json as json_response
 
 from app.errors import InvalidRequest
+from app.schemas import Message
 
 Schema = TypeVar("Schema", bound=BaseModel)
 
@@ -87,4 +88,4 @@ def respond(
 
 def message(text: str, status: int = 200) -> HTTPResponse:
     """The `{"msg": ...}` body that confirmations and errors share."""
-    return json_response({"msg": text}, status=status)
+    return respond(Message(msg=text), status=status)

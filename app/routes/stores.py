@@ -3,16 +3,21 @@
 from sanic import Blueprint, HTTPResponse, Request
 
 from app.auth import admin_required, jwt_required
+from app.docs import operation
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, read_route, respond
-from app.schemas import ItemOut, Page, StoreIn, StoreList, StoreOut, StoreWithItems
+from app.schemas import ItemOut, Message, Page, StoreIn, StoreList, StoreOut, StoreWithItems
 from app.storage import delete_or_404, get_or_404, unique_name
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("stores", url_prefix="/stores")
 
+NAME_TAKEN = "A store with that name already exists."
+NOT_FOUND = "Store not found."
+
 
 @read_route(bp, "")
+@operation(query=Page, responses={200: (StoreList, "One page of stores.")})
 async def list_stores(request: Request) -> HTTPResponse:
     """One page of stores, by id, with the total count for paging."""
     page = parse_query(request, Page)
@@ -28,15 +33,17 @@ async def list_stores(request: Request) -> HTTPResponse:
 
 
 @bp.post("")
+@operation(body=StoreIn, responses={201: (StoreOut, "The new store.")}, errors={409: NAME_TAKEN})
 @jwt_required
 async def create_store(request: Request, token: Token) -> HTTPResponse:
     body = parse_body(request, StoreIn)
-    with unique_name("A store with that name already exists."):
+    with unique_name(NAME_TAKEN):
         store = await Store.create(name=body.name)
     return respond(StoreOut.model_validate(store), status=201)
 
 
 @read_route(bp, "/<store_id:int>")
+@operation(responses={200: (StoreWithItems, "The store and its items.")}, errors={404: NOT_FOUND})
 async def get_store(request: Request, store_id: int) -> HTTPResponse:
     """A store and all of its items."""
     store = await get_or_404(Store, store_id, "Store")
@@ -50,6 +57,7 @@ async def get_store(request: Request, store_id: int) -> HTTPResponse:
 
 
 @bp.delete("/<store_id:int>")
+@operation(responses={200: (Message, "The store is deleted.")}, errors={404: NOT_FOUND})
 @admin_required()
 async def delete_store(request: Request, store_id: int, token: Token) -> HTTPResponse:
     """Delete a store; the foreign key's ON DELETE CASCADE takes its items with it."""

@@ -3,23 +3,33 @@
 from sanic import Blueprint, HTTPResponse, Request
 
 from app import accounts
+from app.accounts import LAST_ADMIN
 from app.auth import admin_required
+from app.docs import operation
 from app.models import User
 from app.routes.payloads import message, parse_body, read_route, respond
-from app.schemas import RoleChange, UserOut
+from app.schemas import Message, RoleChange, UserOut
 from app.storage import get_or_404
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("users", url_prefix="/users")
 
+NOT_FOUND = "User not found."
+
 
 @read_route(bp, "/<user_id:int>")
+@operation(responses={200: (UserOut, "The user.")}, errors={404: NOT_FOUND})
 @admin_required()
 async def get_user(request: Request, user_id: int, token: Token) -> HTTPResponse:
     return respond(UserOut.model_validate(await get_or_404(User, user_id, "User")))
 
 
 @bp.patch("/<user_id:int>")
+@operation(
+    body=RoleChange,
+    responses={200: (UserOut, "The user with the new role.")},
+    errors={404: NOT_FOUND, 409: LAST_ADMIN},
+)
 @admin_required(fresh=True)
 async def change_role(request: Request, user_id: int, token: Token) -> HTTPResponse:
     """Set a user's role; every token they hold carries the old one, and stops working."""
@@ -28,6 +38,9 @@ async def change_role(request: Request, user_id: int, token: Token) -> HTTPRespo
 
 
 @bp.delete("/<user_id:int>")
+@operation(
+    responses={200: (Message, "The user is deleted.")}, errors={404: NOT_FOUND, 409: LAST_ADMIN}
+)
 @admin_required(fresh=True)
 async def delete_user(request: Request, user_id: int, token: Token) -> HTTPResponse:
     """Delete a user; their tokens stop working."""

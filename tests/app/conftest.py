@@ -19,12 +19,15 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
+from playwright.sync_api import Browser, sync_playwright
 from sanic import Sanic
 
 from app.db import migrate, open_database
 from app.logs import log_handler
 from app.settings import Settings
 from tests.app.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
     SECRET,
     Api,
     LogOutput,
@@ -33,7 +36,7 @@ from tests.app.helpers import (
     make_settings,
     promote,
 )
-from tests.helpers import on_postgres
+from tests.helpers import missing, on_postgres
 from tests.servers import PostgresServer
 
 TABLES = ("items", "stores", "users")
@@ -174,3 +177,16 @@ def log_output(request: pytest.FixtureRequest) -> Iterator[LogOutput]:
     finally:
         root.removeHandler(handler)
         root.setLevel(level)
+
+
+@pytest.fixture
+def chromium() -> Iterator[Browser]:
+    """Debian's headless Chromium, driven by Playwright (which never fetches a browser)."""
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} is not installed", "Debian's chromium package")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

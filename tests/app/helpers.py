@@ -25,6 +25,18 @@ from tests.helpers import bearer
 SECRET = "a-test-secret-of-at-least-sixty-four-bytes-for-every-hs-algorithm!!"
 PASSWORD = "correct horse battery"
 
+# Debian's chromium package, and the switches that keep it headless and off the network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 Result = TypeVar("Result")
 AsyncFunction = Callable[..., Awaitable[Result]]
 
