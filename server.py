@@ -101,15 +101,15 @@ def serve(settings: Settings) -> int:
     """Serve until SIGINT or SIGTERM, then return 0; each worker process builds its own app."""
     everyone_serving = _stop_once_everyone_serves()
     try:
+        settings = _signing_settings(settings)
+    except (OSError, ValueError) as error:
+        return _fail(f"development secret: {error}")
+    try:
         applied = _on_database(prepare_schema(settings.database_url))
     except DATABASE_ERRORS as error:
         return _fail(_database_problem(error))
     for line in applied:  # a log line, in the log's format: the server is a service now
         logger.info(line)
-    try:
-        settings = _signing_settings(settings)
-    except (OSError, ValueError) as error:
-        return _fail(f"development secret: {error}")
     serving = multiprocessing.get_context("spawn").Semaphore(0)
     app = create_app(settings)
     app.main_process_ready(_workers_start_ignoring_stop_signals)
