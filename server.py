@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sanic import Request, Sanic
+from sanic.exceptions import SanicException
 from sanic.http import Http
 from sanic.log import logger
 from sanic.response import BaseHTTPResponse
@@ -304,6 +305,8 @@ def _create_admin(settings: Settings, name: str) -> int:
         return _fail(_database_problem(error))
     except BlacklistUnavailableError as error:
         return _fail(f"blacklist: {error}")
+    except SanicException as error:  # the account changed meanwhile (taken, or deleted)
+        return _fail(str(error))
     print(f"{'Created' if created else 'Promoted'} admin {name!r}.")
     return 0
 
