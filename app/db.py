@@ -24,6 +24,8 @@ from app import migrator
 T = TypeVar("T")
 
 MODEL_MODULES = ["app.models"]
+# tortoise's asyncpg client with a bounded wait for a free connection (see app.postgres).
+POSTGRES_ENGINE = "app.postgres"
 # tortoise's migrations of our models; `tortoise makemigrations` writes new ones here.
 MIGRATIONS_MODULE = "app.migrations"
 
@@ -36,8 +38,12 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     apps both to call theirs "default", one would run the other's SQL dialect.
     """
     name = urlsplit(database_url).scheme
+    connection: str | dict[str, Any] = database_url
+    described = expand_db_url(database_url)
+    if described["engine"] == "tortoise.backends.asyncpg":
+        connection = described | {"engine": POSTGRES_ENGINE}
     return {
-        "connections": {name: database_url},
+        "connections": {name: connection},
         "apps": {
             "models": {
                 "models": MODEL_MODULES,

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.app.live_server import free_port
@@ -45,6 +46,27 @@ class PostgresServer:
     def stop(self) -> None:
         """Stop at once, closing every connection (what a crash or a failover looks like)."""
         self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+
+    def hold(self, script: str) -> subprocess.Popen[bytes]:
+        """Run `script` in a psql session of its own, left running."""
+        return subprocess.Popen(
+            ["psql", "-X", "-q", self.url, "-c", script],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def wait_for(self, count_query: str, timeout: float = 30.0) -> None:
+        """Return once `count_query` counts at least one row (polled, never slept on)."""
+        deadline = time.monotonic() + timeout
+        while int(self.query(count_query) or 0) == 0:
+            assert time.monotonic() < deadline, f"nothing matched {count_query!r} in time"
+
+    def query(self, sql: str) -> str:
+        """What psql prints for `sql`, unaligned, without headers."""
+        answer = subprocess.run(
+            ["psql", "-X", "-tA", self.url, "-c", sql], capture_output=True, text=True, check=True
+        )
+        return answer.stdout.strip()
 
     def remove(self) -> None:
         """Stop the server if it runs, and delete its files."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,12 @@ from tests.helpers import bearer
 from tests.servers import PostgresServer
 
 UNAVAILABLE = {"msg": "The database is unavailable."}
+STORES_LOCKED = "SELECT count(*) FROM pg_locks WHERE relation = 'stores'::regclass"
+END_THE_LOCKING_SESSION = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%'"
+    " AND pid <> pg_backend_pid()"
+)
+A_QUERY_WAITS_ON_A_LOCK = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
 
 async def assert_unavailable(api: Api, method: str, path: str, **kwargs: Any) -> None:
@@ -119,3 +126,34 @@ async def test_an_unreadable_sqlite_file_is_503(sqlite_file: Path) -> None:
     assert (await api.call("GET", "/stores")).status_code == 200
     await asyncio.to_thread(sqlite_file.write_bytes, b"this is not a database" * 100)
     await assert_unavailable(api, "GET", "/stores")
+
+
+def test_a_request_waiting_past_the_pool_timeout_is_503(
+    own_postgres: PostgresServer, env: dict[str, str], tmp_path: Path
+) -> None:
+    """One pooled connection, held by a query stuck on a lock: the next request gives up."""
+    url = f"{own_postgres.url}?maxsize=1&acquire_timeout=0.5"
+    credentials = {"username": "alice", "password": PASSWORD}
+    with (
+        running(env | {"APP_DATABASE_URL": url}, tmp_path) as server,
+        httpx.Client(base_url=server.url, timeout=30) as client,
+        ThreadPoolExecutor(1) as background,
+    ):
+        assert client.post("/register", json=credentials).status_code == 201
+        locker = own_postgres.hold("BEGIN; LOCK TABLE stores; SELECT pg_sleep(60);")
+        try:
+            own_postgres.wait_for(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'stores'::regclass"
+            )
+            stuck = background.submit(client.get, "/stores")
+            own_postgres.wait_for(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            )
+            waiting = httpx.post(f"{server.url}/login", json=credentials, timeout=30)
+            assert (waiting.status_code, waiting.json()) == (503, UNAVAILABLE)
+        finally:
+            own_postgres.query(END_THE_LOCKING_SESSION)  # its lock goes with it
+            locker.wait()
+        assert stuck.result().status_code == 200
+        assert client.post("/login", json=credentials).status_code == 200
+        assert server.stop(signal.SIGTERM) == 0
