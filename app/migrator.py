@@ -18,6 +18,7 @@ from typing import Any
 from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.context import TortoiseContext
 from tortoise.migrations import CreateModel
+from tortoise.migrations import operations as ops
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 # The app label of our models in the tortoise config (`app.db.tortoise_config`).
@@ -171,3 +172,12 @@ async def _table_names(connection: BaseDBAsyncClient) -> set[str]:
     """The tables in the database (PostgreSQL: in its current schema)."""
     rows = await connection.execute_query_dict(TABLES_QUERY[connection.capabilities.dialect])
     return {row["name"] for row in rows}
+
+
+class AddFieldToState(ops.AddField):
+    """An AddField recorded in the migration state only: a RunPython of the same migration
+    adds the column itself, where tortoise's own ALTER would rebuild a SQLite table (and
+    its rebuild loses rows through ON DELETE CASCADE, and constraints)."""
+
+    async def database_forward(self, *args: Any, **kwargs: Any) -> None:
+        return None

@@ -63,8 +63,7 @@ class Migration(migrations.Migration):
                     "id",
                     fields.IntField(generated=True, primary_key=True, unique=True, db_index=True),
                 ),
-                ("username", fields.CharField(max_length=64)),
-                ("username_key", fields.CharField(unique=True, max_length=64)),
+                ("username", fields.CharField(unique=True, max_length=64)),
                 ("password_hash", fields.CharField(max_length=255)),
                 (
                     "role",
@@ -76,7 +75,6 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("created_at", fields.DatetimeField(auto_now=False, auto_now_add=True)),
-                ("tokens_valid_after", fields.FloatField(default=0.0)),
             ],
             options={
                 "table": "users",

@@ -22,8 +22,9 @@ class User(Model):
     """An account. The password is kept only as an argon2id hash (PHC string)."""
 
     id = fields.IntField(primary_key=True)
-    # Shown as the user chose it; unique through `username_key`, its case-folded form.
-    username = fields.CharField(max_length=64)
+    # Shown as the user chose it; unique in any letter case through `username_key`, its
+    # case-folded form (unique as it is too, as before migration 0002 added the key).
+    username = fields.CharField(max_length=64, unique=True)
     username_key = fields.CharField(max_length=64, unique=True)
     password_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(Role, max_length=5, default=Role.USER)

@@ -18,13 +18,13 @@ from tests.app.live_server import run_command, start_failing
 from tests.helpers import bearer
 
 INITIAL = "0001_initial"
-LATEST = "0002_timestamps"
+ACCOUNTS = "0002_accounts"
+LATEST = "0003_timestamps"
 
 # What a database at the initial migration held: rows of each table, a relation each way.
 ROWS_AT_INITIAL = (
-    "INSERT INTO users (username, username_key, password_hash, role, created_at, "
-    "tokens_valid_after) VALUES ('Alice', 'alice', '$argon2id$hash', 'ADMIN', "
-    "'2025-01-31 12:00:00+00:00', 1738324800.5)",
+    "INSERT INTO users (username, password_hash, role, created_at) VALUES "
+    "('Alice', '$argon2id$hash', 'ADMIN', '2025-01-31 12:00:00+00:00')",
     "INSERT INTO stores (name) VALUES ('North'), ('South')",
     "INSERT INTO items (name, price, store_id) VALUES "
     "('Apple', '1.50', 1), ('Pear', '2.25', 1), ('Bread', '3.00', 2)",
@@ -49,7 +49,7 @@ async def test_the_migrations_make_the_models_tables() -> None:
 async def test_upgrading_from_the_initial_migration_keeps_every_row(empty_database: str) -> None:
     await migrate_to(empty_database, INITIAL, *ROWS_AT_INITIAL)
     before = datetime.now(UTC)
-    assert await migrate(empty_database) == [f"Applied {LATEST}"]
+    assert await migrate(empty_database) == [f"Applied {ACCOUNTS}", f"Applied {LATEST}"]
     after = datetime.now(UTC)
     async with open_database(empty_database):
         items = await Item.all().order_by("id").values("id", "name", "price", "store_id")
@@ -61,7 +61,7 @@ async def test_upgrading_from_the_initial_migration_keeps_every_row(empty_databa
         alice = await User.get(id=1)
         assert (alice.username, alice.username_key, alice.role) == ("Alice", "alice", "ADMIN")
         assert alice.created_at == datetime(2025, 1, 31, 12, tzinfo=UTC)
-        assert alice.tokens_valid_after == 1738324800.5
+        assert alice.tokens_valid_after == 0.0
         stamps = {row.created_at for row in await Item.all()} | {
             row.updated_at for row in await Store.all()
         }
@@ -79,6 +79,7 @@ async def test_a_database_made_by_generate_schemas_is_adopted(empty_database: st
         await prepare_schema(empty_database)
     assert await migrate(empty_database) == [
         f"Adopted {INITIAL}: its tables were there, made before migrations",
+        f"Applied {ACCOUNTS}",
         f"Applied {LATEST}",
     ]
     async with open_database(empty_database):
@@ -86,7 +87,11 @@ async def test_a_database_made_by_generate_schemas_is_adopted(empty_database: st
 
 
 async def test_an_empty_database_is_migrated_on_first_use(empty_database: str) -> None:
-    assert await prepare_schema(empty_database) == [f"Applied {INITIAL}", f"Applied {LATEST}"]
+    assert await prepare_schema(empty_database) == [
+        f"Applied {INITIAL}",
+        f"Applied {ACCOUNTS}",
+        f"Applied {LATEST}",
+    ]
     assert await prepare_schema(empty_database) == []
     assert await migrate(empty_database) == [f"Nothing to apply: the database is at {LATEST}"]
 
@@ -135,7 +140,7 @@ async def test_server_py_migrate_upgrades_and_says_what_it_applied(
     upgraded = run_command(env, tmp_path, "migrate")
     assert (upgraded.returncode, upgraded.stdout, upgraded.stderr) == (
         0,
-        f"Applied {LATEST}\n",
+        f"Applied {ACCOUNTS}\nApplied {LATEST}\n",
         "",
     )
     again = run_command(env, tmp_path, "migrate")

@@ -10,22 +10,15 @@ SQLite accepts in ADD COLUMN. The AddFields record the columns in the migration 
 (the models' fields, as `makemigrations` compares them) and leave the SQL to that step.
 """
 
-from typing import Any
-
 from tortoise import fields, migrations, timezone
 from tortoise.migrations import operations as ops
 from tortoise.migrations.schema_editor.base import BaseSchemaEditor
 from tortoise.migrations.schema_generator.state_apps import StateApps
 
+from app.migrator import AddFieldToState
+
 MODELS = ("Item", "Store")
 COLUMNS = ("created_at", "updated_at")
-
-
-class AddFieldToState(ops.AddField):
-    """An AddField whose column `add_stamped_columns` adds."""
-
-    async def database_forward(self, *args: Any, **kwargs: Any) -> None:
-        return None
 
 
 async def add_stamped_columns(apps: StateApps, schema_editor: BaseSchemaEditor) -> None:
@@ -48,7 +41,7 @@ async def add_stamped_columns(apps: StateApps, schema_editor: BaseSchemaEditor) 
 
 
 class Migration(migrations.Migration):
-    dependencies = [("models", "0001_initial")]
+    dependencies = [("models", "0002_accounts")]
 
     initial = False
 
