@@ -39,6 +39,8 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 # sanic-ext's page loads <OAS_UI_SWAGGER_CDN_URL>/<OAS_UI_SWAGGER_VERSION>/<name>: these
 # are the names it asks for, and the bundle's files (minified already) that answer them.
 ASSETS_PREFIX, ASSETS_FOLDER = "/docs", "swagger-ui"
+# sanic-ext's route for Swagger UI's OAuth2 redirect page (its OAS_UI_SWAGGER_OAUTH2_REDIRECT).
+OAUTH2_REDIRECT = f"{ASSETS_PREFIX}/oauth2-redirect.html"
 ASSETS = {
     "swagger-ui.min.css": "swagger-ui.css",
     "swagger-ui-bundle.min.js": "swagger-ui-bundle.js",
@@ -77,6 +79,19 @@ def enable_docs(app: Sanic[Any, Any], settings: Settings) -> None:
         f"{ASSETS_PREFIX}/{ASSETS_FOLDER}/<name:str>",
         name="swagger_ui_asset",
     )
+    app.register_middleware(_local_oauth2_redirect, "request")
+
+
+async def _local_oauth2_redirect(request: Request) -> HTTPResponse | None:
+    """Answer Swagger UI's OAuth2 redirect page from swagger-ui-bundle.
+
+    sanic-ext always routes it, to a handler that downloads the page from a CDN with a
+    blocking urlopen on its first call: it would stall the event loop, and it fails (500)
+    where there is no network. Answered here, before that handler runs.
+    """
+    if request.path != OAUTH2_REDIRECT:
+        return None
+    return await file(swagger_ui_path / "oauth2-redirect.html")
 
 
 async def _asset(request: Request, name: str) -> HTTPResponse:

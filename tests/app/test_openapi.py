@@ -163,6 +163,8 @@ async def test_the_page_and_its_assets_are_served_here(docs_app: Sanic[Any, Any]
     for name in ASSETS:
         _, asset = await docs_app.asgi_client.get(f"/docs/swagger-ui/{name}")
         assert asset.status == 200
+    _, redirect = await docs_app.asgi_client.get("/docs/oauth2-redirect.html")
+    assert (redirect.status, redirect.content_type) == (200, "text/html; charset=utf-8")
     _, missing = await docs_app.asgi_client.get("/docs/swagger-ui/index.html")
     assert missing.status == 404
     assert missing.json == {"msg": "Requested URL /docs/swagger-ui/index.html not found."}
