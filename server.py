@@ -113,7 +113,6 @@ def serve(settings: Settings) -> int:
         logger.info(line)
     serving = multiprocessing.get_context("spawn").Semaphore(0)
     app = create_app(settings)
-    app.main_process_ready(_workers_start_ignoring_stop_signals)
     app.prepare(host=settings.host, port=settings.port, workers=settings.workers, motd=False)
     _in_thread(_announce_ready, app, settings, serving, everyone_serving)
     Sanic.serve(primary=app, app_loader=AppLoader(factory=partial(_worker_app, settings, serving)))
@@ -132,6 +131,11 @@ def _stop_once_everyone_serves() -> Future[WorkerManager]:
     signal interrupt it: each blocks SIGINT and SIGTERM, one thread per process waits for
     them, waits for the start-up to be over, and only then asks for the stop that Sanic
     carries out cleanly. A stop during start-up thus takes effect once the server serves.
+
+    The workers need nothing more: a process is born with the signals its parent blocks
+    blocked (multiprocessing spawns them from this thread), so a Ctrl-C that reaches every
+    process at once waits in a worker that is still importing. Nothing here may set a
+    stop signal to SIG_IGN: that discards one already sent and not yet taken by `sigwait`.
     """
     # Starting the resource tracker unblocks both signals (CPython 3.11), and the first
     # worker or semaphore would start it: start it before blocking them.
@@ -179,20 +183,6 @@ def _stop_server_when_signalled(everyone_serving: Future[WorkerManager]) -> None
     when = "now" if everyone_serving.done() else "once every worker serves"
     logger.info("Received %s: stopping %s", received.name, when)
     everyone_serving.result().monitor_publisher.send(MANAGER_TERMINATE)
-
-
-async def _workers_start_ignoring_stop_signals(app: Sanic[Any, Any]) -> None:
-    """Let each worker be born ignoring SIGINT and SIGTERM, until it blocks them itself.
-
-    A new process keeps the signals its parent ignores, not those it handles; so this runs
-    once Sanic's manager has set its handlers and before it starts the workers. A Ctrl-C
-    in a terminal reaches every process at once and would otherwise kill a worker that is
-    still importing. The main process loses nothing: Linux never ignores a signal that is
-    blocked, so the signals still reach `_stop_server_when_signalled`; only repeats
-    already pending are dropped (its first one it took when it came).
-    """
-    for signal_number in STOP_SIGNALS:
-        signal.signal(signal_number, signal.SIG_IGN)
 
 
 def _announce_ready(

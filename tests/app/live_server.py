@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import queue
+import signal
 import socket
 import subprocess
 import sys
@@ -175,6 +176,14 @@ class LiveServer:
             except psutil.NoSuchProcess:
                 continue
         self.process.wait()
+
+    def ignored_signals(self) -> set[signal.Signals]:
+        """The signals the main process ignores (SIG_IGN), from Linux's /proc."""
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        mask = int(
+            next(line for line in status.splitlines() if line.startswith("SigIgn:")).split()[1], 16
+        )
+        return {number for number in signal.Signals if mask >> (number - 1) & 1}
 
     def count(self, text: str) -> int:
         """How many lines of the output so far contain `text`."""

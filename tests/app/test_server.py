@@ -105,6 +105,14 @@ def test_ctrl_c_reaching_every_process_at_once_stops_cleanly(
         assert server.count("Traceback") == 0
 
 
+def test_the_main_process_never_ignores_a_stop_signal(env: dict[str, str], tmp_path: Path) -> None:
+    """Setting SIGINT or SIGTERM to SIG_IGN discards one already sent but not yet taken by
+    the thread waiting for it: a Ctrl-C at that moment was lost, and the server ran on."""
+    with running(env, tmp_path, "--workers", "2") as server:
+        assert server.ignored_signals().isdisjoint({signal.SIGINT, signal.SIGTERM})
+        assert server.stop(signal.SIGINT) == 0
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 async def test_a_request_in_flight_when_sigterm_arrives_completes(
     env: dict[str, str], tmp_path: Path, database_file: Path, workers: int
