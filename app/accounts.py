@@ -13,9 +13,10 @@ the user's row did. Two rules keep that true whatever runs concurrently:
   transaction, so that an unreachable blacklist rolls the change back (503) instead of
   leaving old tokens alive.
 
-The row also records the cut-off (`tokens_valid_after`) for `/refresh`, which reads it
-anyway: a change made by the command line, which cannot reach a running server's
-in-memory blacklist, still ends every earlier refresh token at once.
+The row also records the cut-off (`tokens_valid_after`, set in the transaction and moved
+past the commit as the blacklist's is) for `/refresh`, which reads it anyway: a change
+made by the command line, which cannot reach a running server's in-memory blacklist,
+still ends every earlier refresh token at once.
 """
 
 import time
@@ -39,15 +40,15 @@ LAST_ADMIN = "This is the last admin: make another user an admin first."
 USER_GONE = "User no longer exists."
 
 
-async def register(passwords: Passwords, credentials: Credentials) -> User:
-    """A new USER account; 409 when the name is taken in any letter case."""
+async def register(passwords: Passwords, credentials: Credentials, role: Role = Role.USER) -> User:
+    """A new account (a USER unless told); 409 when the name is taken in any letter case."""
     password_hash = await passwords.hash(credentials.password)
     with unique_name("That username is taken."):
         return await User.create(
             username=credentials.username,
             username_key=username_key(credentials.username),
             password_hash=password_hash,
-            role=Role.USER,
+            role=role,
         )
 
 
@@ -84,15 +85,24 @@ async def refresh(token: Token) -> str:
     return access_token(user, fresh=False, read_at=read_at)
 
 
-async def change_role(user_id: int, role: Role) -> User:
-    """Set a user's role, ending every token that carries the old one."""
-    async with _ending_tokens_of(user_id) as cut_off:
+async def change_role(
+    user_id: int, role: Role, *, password_hash: str | None = None, in_blacklist: bool = True
+) -> User:
+    """Set a user's role, and their password when given, ending every earlier token.
+
+    `in_blacklist=False` (a command line without a shared blacklist) ends them through
+    the row only: refresh tokens at once, access tokens within their lifetime.
+    """
+    async with _ending_tokens_of(user_id, in_blacklist=in_blacklist) as cut_off:
         user = await get_or_404(User, user_id, "User")
         if role != Role.ADMIN:
             await _keep_an_admin(user)
-        user.role = role
-        user.tokens_valid_after = cut_off
-        await save_or_404(user, "User", "role", "tokens_valid_after")
+        user.role, user.tokens_valid_after = role, cut_off
+        changed = ["role", "tokens_valid_after"]
+        if password_hash is not None:
+            user.password_hash = password_hash
+            changed.append("password_hash")
+        await save_or_404(user, "User", *changed)
     return user
 
 
@@ -114,22 +124,16 @@ async def make_admin(
     tokens at once when `revoke_in_blacklist` (the blacklist is shared, as Redis is),
     else within their lifetime.
     """
-    password_hash = await passwords.hash(credentials.password)
-    key = username_key(credentials.username)
-    existing = await User.get_or_none(username_key=key)
+    existing = await User.get_or_none(username_key=username_key(credentials.username))
     if existing is None:
-        with unique_name("That username is taken."):
-            await User.create(
-                username=credentials.username,
-                username_key=key,
-                password_hash=password_hash,
-                role=Role.ADMIN,
-            )
+        await register(passwords, credentials, role=Role.ADMIN)
         return True
-    async with _ending_tokens_of(existing.id, in_blacklist=revoke_in_blacklist) as cut_off:
-        existing.password_hash, existing.role = password_hash, Role.ADMIN
-        existing.tokens_valid_after = cut_off
-        await save_or_404(existing, "User", "password_hash", "role", "tokens_valid_after")
+    await change_role(
+        existing.id,
+        Role.ADMIN,
+        password_hash=await passwords.hash(credentials.password),
+        in_blacklist=revoke_in_blacklist,
+    )
     return False
 
 
@@ -143,6 +147,9 @@ async def _ending_tokens_of(user_id: int, *, in_blacklist: bool = True) -> Async
         yield time.time()
         if in_blacklist:
             await JWT.revoke_all(str(user_id))
+    # A read of the row between the first cut-off and the commit saw the old row (on
+    # PostgreSQL); so the row's cut-off, like the blacklist's, moves past the commit.
+    await User.filter(id=user_id).update(tokens_valid_after=time.time())
     if in_blacklist:
         await JWT.revoke_all(str(user_id))
 

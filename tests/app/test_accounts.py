@@ -16,6 +16,8 @@ import pytest
 from app import accounts
 from app.db import open_database
 from app.models import Role, User
+from app.passwords import Passwords
+from app.schemas import Credentials, Login
 from app.settings import Settings
 from tests.app.helpers import PASSWORD, Api, Pause, Session, promote
 from tests.helpers import bearer
@@ -127,6 +129,34 @@ async def test_create_admin_on_an_existing_user_ends_their_refresh_tokens(
     # The new password's session works, with the new role.
     session = await api.login("alice")
     assert (await api.call("GET", "/me", headers=session.headers)).json["role"] == "ADMIN"
+
+
+# SQLite runs one transaction at a time, so a login there waits for the promotion's commit
+# and reads the new row; PostgreSQL lets it read the old row while the promotion is open.
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+async def test_a_login_while_create_admin_commits_yields_no_usable_refresh_token(
+    api: Api, user: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pause = Pause()
+    monkeypatch.setattr(accounts, "save_or_404", pause.after(accounts.save_or_404))
+    passwords = Passwords(settings)
+    async with open_database(settings.database_url):
+        # What create-admin does without Redis: the row alone ends earlier sessions.
+        credentials = Credentials(username="alice", password=PASSWORD)
+        promotion = asyncio.create_task(
+            accounts.make_admin(passwords, credentials, revoke_in_blacklist=False)
+        )
+        await pause.reached.wait()  # the row is changed, not yet committed
+        # What POST /login does meanwhile, reading the row as it was before.
+        login = Login(username="alice", password=PASSWORD)
+        _, refresh_token = await accounts.log_in(passwords, login)
+        pause.release()
+        await promotion
+    response = await api.call(
+        "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {refresh_token}"}
+    )
+    assert response.status_code == 401
+    assert response.json == {"msg": "Token has been revoked."}
 
 
 async def test_the_last_admin_cannot_demote_or_delete_themselves(
