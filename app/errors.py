@@ -28,7 +28,10 @@ RETRY_AFTER_SECONDS = 5
 
 # What a database that is down, locked, full or unreadable raises. tortoise wraps only
 # some driver errors (SQLite's OperationalError); a refused or reset PostgreSQL
-# connection reaches us as asyncpg's or the socket's own exception.
+# connection reaches us as asyncpg's or the socket's own exception: an OSError, whether
+# refused, reset, timed out, or a host name that does not resolve (a plain OSError when
+# it resolves to several addresses, none answering). Nothing else a route does raises
+# one: Redis's failures are the blacklist's 503.
 DATABASE_FAILURES: tuple[type[Exception], ...] = (
     DBConnectionError,
     OperationalError,
@@ -37,8 +40,7 @@ DATABASE_FAILURES: tuple[type[Exception], ...] = (
     OperatorInterventionError,
     TooManyConnectionsError,
     InterfaceError,
-    ConnectionError,
-    TimeoutError,
+    OSError,
 )
 
 

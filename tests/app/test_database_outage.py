@@ -15,7 +15,7 @@ import pytest
 from sanic import Sanic
 
 from app.db import open_database
-from tests.app.helpers import PASSWORD, Api, build_app, make_settings
+from tests.app.helpers import PASSWORD, Api, build_app, make_settings, promote
 from tests.app.live_server import running
 from tests.helpers import bearer
 from tests.servers import PostgresServer
@@ -51,23 +51,41 @@ def test_postgres_going_away_is_503_until_it_is_back(
         httpx.Client(base_url=server.url) as client,
     ):
         assert client.post("/register", json=credentials).status_code == 201
-        token = client.post("/login", json=credentials).json()["access_token"]
-        auth = bearer(token)
+        asyncio.run(promote(make_settings(database_url=own_postgres.url), "alice"))
+        tokens = client.post("/login", json=credentials).json()
+        auth = bearer(tokens["access_token"])
+        store = client.post("/stores", json={"name": "Corner"}, headers=auth).json()["id"]
+        item = {"name": "Apple", "price": 1, "store_id": store}
+        item_id = client.post("/items", json=item, headers=auth).json()["id"]
 
         own_postgres.stop()
-        for method, path, body in [
-            ("GET", "/stores", None),
-            ("POST", "/login", credentials),
-            ("POST", "/register", {"username": "bob", "password": PASSWORD}),
-            ("POST", "/stores", {"name": "Corner"}),
+        refresh = {"X-Refresh-Token": f"Bearer {tokens['refresh_token']}"}
+        for method, path, body, headers in [
+            ("POST", "/register", {"username": "bob", "password": PASSWORD}, {}),
+            ("POST", "/login", credentials, {}),
+            ("POST", "/refresh", None, refresh),
+            ("GET", "/stores", None, {}),
+            ("POST", "/stores", {"name": "Other"}, auth),
+            ("GET", f"/stores/{store}", None, {}),
+            ("GET", "/items", None, auth),
+            ("POST", "/items", item | {"name": "Pear"}, auth),
+            ("GET", f"/items/{item_id}", None, auth),
+            ("PUT", f"/items/{item_id}", {"name": "Plum", "price": 2}, auth),
+            ("DELETE", f"/items/{item_id}", None, auth),
+            ("DELETE", f"/stores/{store}", None, auth),
+            ("GET", "/users/1", None, auth),
+            ("PATCH", "/users/1", {"role": "ADMIN"}, auth),
+            ("DELETE", "/users/1", None, auth),
         ]:
-            response = client.request(method, path, json=body, headers=auth)
-            assert (path, response.status_code, response.json()) == (path, 503, UNAVAILABLE)
+            response = client.request(method, path, json=body, headers=headers)
+            answer = (method, path, response.status_code, response.json())
+            assert answer == (method, path, 503, UNAVAILABLE)
             assert int(response.headers["retry-after"]) > 0
         health = client.get("/health")
         assert (health.status_code, health.json()["database"]) == (503, "unavailable")
         # Routes that need only the token keep answering.
         assert client.get("/me", headers=auth).status_code == 200
+        assert client.post("/logout", headers=auth | refresh).status_code == 200
 
         own_postgres.start()
         assert client.get("/stores").status_code == 200
