@@ -26,6 +26,10 @@ from app.models import Role
 # Ids are 32-bit integer columns; a larger id cannot exist, and must not reach the driver.
 MAX_ID = 2**31 - 1
 
+# The most rows one answer lists: a page's `limit`, and a store's items.
+MAX_PAGE_SIZE = 100
+STORE_ITEMS_SHOWN = MAX_PAGE_SIZE
+
 
 # Embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder the text
 # around them: a name holding one can display as another name ("Trojan Source").
@@ -37,13 +41,23 @@ def _nfc(value: Any) -> Any:
     return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
 
 
+# Letters and symbols by category that fonts draw as blank space: the Hangul fillers (which
+# Unicode also lists as default-ignorable) and the braille blank.
+_BLANK_GRAPHICS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
 def _visible(text: str) -> str:
     """Refuse names that display as nothing, or in another order than they read."""
     if not _BIDI_CONTROLS.isdisjoint(text):
         raise ValueError("must not contain bidirectional control characters")
-    if not any(unicodedata.category(char)[0] in "LNPS" for char in text):
+    if not any(_shows(char) for char in text):
         raise ValueError("must contain a visible character")
     return text
+
+
+def _shows(char: str) -> bool:
+    """A letter, number, punctuation or symbol that is drawn as more than blank space."""
+    return unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_GRAPHICS
 
 
 def _storable(text: str) -> str:
@@ -140,7 +154,7 @@ class Page(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    limit: int = Field(default=50, ge=1, le=100)
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
     offset: int = Field(default=0, ge=0, le=MAX_ID)
 
 
@@ -176,6 +190,8 @@ class ItemOut(Timestamped):
 
 
 class StoreWithItems(StoreOut):
+    """A store and its first `STORE_ITEMS_SHOWN` items by id (`GET /items?store_id=` has all)."""
+
     items: list[ItemOut]
 
 

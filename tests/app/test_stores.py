@@ -6,6 +6,10 @@ from typing import Any
 
 import pytest
 
+from app.db import open_database
+from app.models import Item
+from app.schemas import STORE_ITEMS_SHOWN
+from app.settings import Settings
 from sanic_jwt_extended import JWT
 from tests.app.helpers import Api, Session, untimed
 from tests.helpers import bearer
@@ -111,6 +115,28 @@ async def test_get_store_includes_its_items(api: Api, user: Session) -> None:
     }
 
 
+async def test_get_store_lists_its_first_items_only(
+    api: Api, user: Session, settings: Settings
+) -> None:
+    store_id = await api.create_store(user)
+    async with open_database(settings.database_url):
+        names = [f"Item {number:03}" for number in range(STORE_ITEMS_SHOWN + 1)]
+        await Item.bulk_create(Item(name=name, price=1, store_id=store_id) for name in names)
+    response = await api.call("GET", f"/stores/{store_id}")
+    assert [item["name"] for item in response.json["items"]] == names[:STORE_ITEMS_SHOWN]
+    rest = await api.call(
+        "GET", f"/items?store_id={store_id}&offset={STORE_ITEMS_SHOWN}", headers=user.headers
+    )
+    assert [item["name"] for item in rest.json["items"]] == names[STORE_ITEMS_SHOWN:]
+    assert rest.json["total"] == STORE_ITEMS_SHOWN + 1
+
+
+async def test_a_page_past_the_end_still_has_the_total(api: Api, user: Session) -> None:
+    await api.create_store(user, "Only")
+    response = await api.call("GET", "/stores?offset=5")
+    assert (response.json["stores"], response.json["total"]) == ([], 1)
+
+
 @pytest.mark.parametrize("store_id", ["9", "0", "-1", "99999999999999999999", "abc"])
 async def test_get_store_answers_404_for_a_missing_store(api: Api, store_id: str) -> None:
     response = await api.call("GET", f"/stores/{store_id}")
@@ -174,6 +200,9 @@ async def test_names_are_stored_in_one_unicode_spelling(api: Api, user: Session)
         "\u200b",  # zero-width space
         "\ufeff",  # byte order mark
         "\u200b\u200c\u200d\u2060",  # joiners and a word joiner
+        "\u3164",  # the Hangul filler: a letter by category, drawn blank
+        "\uffa0\u115f\u1160",  # its halfwidth, leading and vowel forms
+        "\u2800 \u2800",  # braille blanks around a space
         "Shop\u202e",  # right-to-left override
         "\u2066Shop\u2069",  # an isolate around a name
         "Sh\u202aop",  # an embedding inside
