@@ -8,6 +8,7 @@ carries microseconds, so a token issued in the same second after the cut-off sti
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import math
 import time
@@ -156,11 +157,14 @@ class RedisBlacklist(BlacklistABC):
         self._options = redis_options
         self._key_prefix = key_prefix
         self._redis: Redis | None = None
+        self._batch: _Batch | None = None
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def open(self) -> None:
         self._client()
 
     async def close(self) -> None:
+        await asyncio.gather(*self._sending, return_exceptions=True)
         if self._redis is not None:
             redis, self._redis = self._redis, None
             await redis.aclose()
@@ -173,13 +177,47 @@ class RedisBlacklist(BlacklistABC):
             await redis.set(self._jti_key(token.jti.hex), b"1", ex=ttl)
 
     async def is_blacklisted(self, token: TokenFacts) -> bool:
-        with self._reachable() as redis:
-            revoked, cutoff = await redis.mget(
-                self._jti_key(token.jti.hex), self._identity_key(token.identity)
-            )
+        revoked, cutoff = await self._look_up(
+            self._jti_key(token.jti.hex), self._identity_key(token.identity)
+        )
         return revoked is not None or _revoked_by_cutoff(
             token, None if cutoff is None else float(cutoff)
         )
+
+    async def _look_up(self, jti_key: str, identity_key: str) -> tuple[Any, Any]:
+        """The values of both keys, read with the lookups of this turn of the event loop.
+
+        A turn of the loop reads every request that arrived meanwhile, and each asks here
+        before it yields. All their keys go in one MGET, sent when the turn is over: one
+        round trip for them all instead of one each, and still each asked after it came.
+        """
+        loop = asyncio.get_running_loop()
+        if self._batch is None or self._batch.loop is not loop:
+            self._batch = _Batch(loop)
+            loop.call_soon(self._send_batch)
+        answer: asyncio.Future[tuple[Any, Any]] = loop.create_future()
+        self._batch.add(jti_key, identity_key, answer)
+        return await answer
+
+    def _send_batch(self) -> None:
+        batch, self._batch = self._batch, None
+        if batch is None:
+            return
+        sending = asyncio.ensure_future(self._send(batch))
+        self._sending.add(sending)  # a reference, until it is done
+        sending.add_done_callback(self._sending.discard)
+
+    async def _send(self, batch: _Batch) -> None:
+        try:
+            with self._reachable() as redis:
+                values = await redis.mget(batch.keys)
+        except asyncio.CancelledError:
+            batch.cancel()
+            raise
+        except Exception as error:  # each waiting request raises it: none is let through
+            batch.fail(error)
+        else:
+            batch.answer(values)
 
     async def register_identity(
         self, identity: str, issued_until: float, keep_for: timedelta | None
@@ -211,6 +249,33 @@ class RedisBlacklist(BlacklistABC):
             yield self._client()
         except (RedisError, OSError) as error:
             raise BlacklistUnavailableError("The token blacklist cannot be reached.") from error
+
+
+class _Batch:
+    """The lookups of one turn of an event loop: their keys in order, and who waits."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.keys: list[str] = []
+        self._answers: list[asyncio.Future[tuple[Any, Any]]] = []
+
+    def add(self, first: str, second: str, answer: asyncio.Future[tuple[Any, Any]]) -> None:
+        self.keys += (first, second)
+        self._answers.append(answer)
+
+    def answer(self, values: list[Any]) -> None:
+        for index, answer in enumerate(self._answers):
+            if not answer.done():  # its request may have been cancelled meanwhile
+                answer.set_result((values[2 * index], values[2 * index + 1]))
+
+    def fail(self, error: Exception) -> None:
+        for answer in self._answers:
+            if not answer.done():
+                answer.set_exception(error)
+
+    def cancel(self) -> None:
+        for answer in self._answers:
+            answer.cancel()
 
 
 def _from_connection_info(

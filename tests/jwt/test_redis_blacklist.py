@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -132,6 +133,46 @@ async def test_each_request_asks_redis_once(
     for _ in range(3):  # the first request verifies the token, the others find it cached
         assert await status_of(app, raw) == 200
     assert commands == ["MGET"] * 3
+
+
+async def test_lookups_made_together_share_one_mget(
+    make_redis_app: Callable[..., Sanic], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests that a turn of the event loop reads together cost one round trip."""
+    make_redis_app()
+    revoked, cut_off = (Token(JWT.create_access_token(who)) for who in ("alice", "bob"))
+    await JWT.revoke(revoked)
+    await JWT.revoke_all("bob")
+    kept = [Token(JWT.create_access_token(f"user{number}")) for number in range(8)]
+    commands: list[str] = []
+    execute = Redis.execute_command
+
+    async def recording(self: Redis, *args: Any, **options: Any) -> Any:
+        commands.append(str(args[0]))
+        return await execute(self, *args, **options)
+
+    monkeypatch.setattr(Redis, "execute_command", recording)
+    assert JWT.blacklist is not None
+    answers = await asyncio.gather(
+        *(JWT.blacklist.is_blacklisted(token) for token in [revoked, *kept, cut_off])
+    )
+    assert answers == [True, *[False] * len(kept), True]
+    assert commands == ["MGET"]
+
+
+async def test_lookups_made_together_all_fail_when_redis_is_gone(make_app: AppFactory) -> None:
+    make_app(
+        use_blacklist=True,
+        blacklist_class=RedisBlacklist,
+        blacklist_init_kwargs={"url": DEAD_REDIS},
+    )
+    tokens = [Token(JWT.create_access_token(f"user{number}")) for number in range(5)]
+    assert JWT.blacklist is not None
+    answers = await asyncio.gather(
+        *(JWT.blacklist.is_blacklisted(token) for token in tokens), return_exceptions=True
+    )
+    assert all(isinstance(answer, BlacklistUnavailableError) for answer in answers)
+    await JWT.blacklist.close()
 
 
 async def test_the_1_0_connection_info_shape_is_accepted(
