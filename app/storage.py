@@ -7,11 +7,18 @@ from typing import TypeVar
 from sanic.exceptions import NotFound, SanicException
 from tortoise import timezone
 from tortoise.exceptions import IntegrityError
+from tortoise.expressions import RawSQL
 from tortoise.models import Model
+from tortoise.queryset import QuerySet
 
 from app.schemas import MAX_ID
 
 Row = TypeVar("Row", bound=Model)
+
+# Every row of the query, counted by the database beside each row of the page (SQL's
+# window function, on SQLite 3.25+ and PostgreSQL): a page and its total in one query.
+_TOTAL = "total"
+_COUNT_OF_ALL_ROWS = RawSQL("COUNT(*) OVER ()")
 
 
 class Conflict(SanicException):
@@ -27,6 +34,17 @@ async def get_or_404(model: type[Row], row_id: int, what: str) -> Row:
     if row is None:
         raise NotFound(f"{what} not found.")
     return row
+
+
+async def page_by_id(query: QuerySet[Row], offset: int, limit: int) -> tuple[list[Row], int]:
+    """One page of `query`'s rows by id, and how many rows the whole query has.
+
+    One query; a second, a count, only for a page past the end, where no row carries it.
+    """
+    counted = query.annotate(**{_TOTAL: _COUNT_OF_ALL_ROWS})
+    rows = await counted.order_by("id").offset(offset).limit(limit)
+    total = int(getattr(rows[0], _TOTAL)) if rows else await query.count()
+    return rows, total
 
 
 async def save_or_404(row: Model, what: str, *fields: str) -> None:

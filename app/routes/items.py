@@ -7,7 +7,7 @@ from app.docs import operation
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, read_route, respond
 from app.schemas import ItemIn, ItemList, ItemOut, ItemPage, ItemUpdate, Message
-from app.storage import Conflict, delete_or_404, get_or_404, save_or_404, unique_name
+from app.storage import Conflict, delete_or_404, get_or_404, page_by_id, save_or_404, unique_name
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("items", url_prefix="/items")
@@ -23,11 +23,11 @@ async def list_items(request: Request, token: Token) -> HTTPResponse:
     """One page of items by id, optionally of one store, with the total for paging."""
     page = parse_query(request, ItemPage)
     query = Item.all() if page.store_id is None else Item.filter(store_id=page.store_id)
-    items = await query.order_by("id").offset(page.offset).limit(page.limit)
+    items, total = await page_by_id(query, page.offset, page.limit)
     return respond(
         ItemList(
             items=[ItemOut.model_validate(item) for item in items],
-            total=await query.count(),
+            total=total,
             limit=page.limit,
             offset=page.offset,
         )

@@ -6,8 +6,17 @@ from app.auth import admin_required, jwt_required
 from app.docs import operation
 from app.models import Item, Store
 from app.routes.payloads import message, parse_body, parse_query, read_route, respond
-from app.schemas import ItemOut, Message, Page, StoreIn, StoreList, StoreOut, StoreWithItems
-from app.storage import delete_or_404, get_or_404, unique_name
+from app.schemas import (
+    STORE_ITEMS_SHOWN,
+    ItemOut,
+    Message,
+    Page,
+    StoreIn,
+    StoreList,
+    StoreOut,
+    StoreWithItems,
+)
+from app.storage import delete_or_404, get_or_404, page_by_id, unique_name
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("stores", url_prefix="/stores")
@@ -21,11 +30,11 @@ NOT_FOUND = "Store not found."
 async def list_stores(request: Request) -> HTTPResponse:
     """One page of stores, by id, with the total count for paging."""
     page = parse_query(request, Page)
-    stores = await Store.all().order_by("id").offset(page.offset).limit(page.limit)
+    stores, total = await page_by_id(Store.all(), page.offset, page.limit)
     return respond(
         StoreList(
             stores=[StoreOut.model_validate(store) for store in stores],
-            total=await Store.all().count(),
+            total=total,
             limit=page.limit,
             offset=page.offset,
         )
@@ -45,9 +54,9 @@ async def create_store(request: Request, token: Token) -> HTTPResponse:
 @read_route(bp, "/<store_id:int>")
 @operation(responses={200: (StoreWithItems, "The store and its items.")}, errors={404: NOT_FOUND})
 async def get_store(request: Request, store_id: int) -> HTTPResponse:
-    """A store and all of its items."""
+    """A store and its first items by id (`GET /items?store_id=` pages through all)."""
     store = await get_or_404(Store, store_id, "Store")
-    items = await Item.filter(store_id=store.id).order_by("id")
+    items = await Item.filter(store_id=store.id).order_by("id").limit(STORE_ITEMS_SHOWN)
     return respond(
         StoreWithItems(
             **dict(StoreOut.model_validate(store)),
