@@ -85,9 +85,9 @@ class JWT(metaclass=_ShowsState):
             yield cls
             state.close()
             state.blacklist = _create_blacklist(state.config)
-            attach(app, state)
             _wire(app)
             publish(app, state)
+            attach(app, state)  # last: only a completed initialisation is in force
         finally:
             cls._configuring = outer
 

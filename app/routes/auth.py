@@ -12,6 +12,7 @@ from app.routes.payloads import NO_STORE, message, parse_body, read_route, respo
 from app.schemas import AccessToken, Credentials, Login, Me, Message, TokenPair, UserOut
 from sanic_jwt_extended import JWT, verify_jwt_in_request
 from sanic_jwt_extended.exceptions import ExpiredSignatureError, RevokedTokenError
+from sanic_jwt_extended.state import state_of
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("auth")
@@ -101,7 +102,7 @@ async def _refresh_token_sent(request: Request, access: Token) -> tuple[Token | 
     malformed, tampered or foreign one is answered as the extension answers any bad
     token (422), and nothing is revoked, so the client can retry.
     """
-    header = JWT.config.refresh_jwt_header_key
+    header = state_of(request.app).config.refresh_jwt_header_key  # this app's, not the last one's
     if header not in request.headers:
         return None, ""
     try:

@@ -158,7 +158,7 @@ def test_server_py_migrate_fails_in_one_line(env: dict[str, str], tmp_path: Path
 async def test_stores_and_items_say_when_they_were_created_and_updated(
     api: Api, user: Session
 ) -> None:
-    """What migration 0002 adds, as the API shows it: ISO 8601 times in UTC."""
+    """What migration 0003 adds, as the API shows it: ISO 8601 times in UTC."""
     store_id = await api.create_store(user)
     item_id = await api.create_item(user, store_id, "Apple", 1)
     created = (await api.call("GET", f"/items/{item_id}", headers=user.headers)).json
