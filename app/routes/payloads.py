@@ -8,7 +8,6 @@ from typing import Any, NoReturn, TypeVar, cast
 from pydantic import BaseModel, ValidationError
 from sanic import Blueprint, HTTPResponse, Request
 from sanic.exceptions import BadRequest, SanicException
-from sanic.response import json as json_response
 
 from app.errors import InvalidRequest
 from app.schemas import Message
@@ -82,8 +81,14 @@ def validate(schema: type[Schema], data: Any) -> Schema:
 def respond(
     body: BaseModel, status: int = 200, headers: dict[str, str] | None = None
 ) -> HTTPResponse:
-    """`body` as JSON, in the shape its schema declares."""
-    return json_response(body.model_dump(mode="json"), status=status, headers=headers)
+    """`body` as JSON, in the shape its schema declares.
+
+    pydantic writes the JSON itself (in Rust), from the model as built: no dict made on
+    the way, nothing validated again.
+    """
+    return HTTPResponse(
+        body.model_dump_json(), status=status, headers=headers, content_type="application/json"
+    )
 
 
 def message(text: str, status: int = 200) -> HTTPResponse:
