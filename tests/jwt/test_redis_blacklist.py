@@ -116,12 +116,9 @@ async def test_revoke_all_across_two_apps_sharing_redis(
     assert timedelta(seconds=ttl) <= timedelta(days=30)
 
 
-async def test_each_request_asks_redis_once(
-    make_redis_app: Callable[..., Sanic], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The jti and the subject's revoke_all cut-off come back in one MGET."""
-    app = make_redis_app()
-    raw = JWT.create_access_token("alice")
+@pytest.fixture
+def redis_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the commands every Redis client sends from now on, in order."""
     commands: list[str] = []
     execute = Redis.execute_command
 
@@ -130,13 +127,22 @@ async def test_each_request_asks_redis_once(
         return await execute(self, *args, **options)
 
     monkeypatch.setattr(Redis, "execute_command", recording)
+    return commands
+
+
+async def test_each_request_asks_redis_once(
+    make_redis_app: Callable[..., Sanic], redis_commands: list[str]
+) -> None:
+    """The jti and the subject's revoke_all cut-off come back in one MGET."""
+    app = make_redis_app()
+    raw = JWT.create_access_token("alice")
     for _ in range(3):  # the first request verifies the token, the others find it cached
         assert await status_of(app, raw) == 200
-    assert commands == ["MGET"] * 3
+    assert redis_commands == ["MGET"] * 3
 
 
 async def test_lookups_made_together_share_one_mget(
-    make_redis_app: Callable[..., Sanic], monkeypatch: pytest.MonkeyPatch
+    make_redis_app: Callable[..., Sanic], redis_commands: list[str]
 ) -> None:
     """Requests that a turn of the event loop reads together cost one round trip."""
     make_redis_app()
@@ -144,20 +150,13 @@ async def test_lookups_made_together_share_one_mget(
     await JWT.revoke(revoked)
     await JWT.revoke_all("bob")
     kept = [Token(JWT.create_access_token(f"user{number}")) for number in range(8)]
-    commands: list[str] = []
-    execute = Redis.execute_command
-
-    async def recording(self: Redis, *args: Any, **options: Any) -> Any:
-        commands.append(str(args[0]))
-        return await execute(self, *args, **options)
-
-    monkeypatch.setattr(Redis, "execute_command", recording)
+    redis_commands.clear()  # what revoking sent
     assert JWT.blacklist is not None
     answers = await asyncio.gather(
         *(JWT.blacklist.is_blacklisted(token) for token in [revoked, *kept, cut_off])
     )
     assert answers == [True, *[False] * len(kept), True]
-    assert commands == ["MGET"]
+    assert redis_commands == ["MGET"]
 
 
 async def test_lookups_made_together_all_fail_when_redis_is_gone(make_app: AppFactory) -> None:
