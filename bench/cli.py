@@ -6,6 +6,7 @@ import os
 import shutil
 import sys
 from contextlib import ExitStack
+from dataclasses import asdict
 from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
@@ -18,6 +19,7 @@ from bench.results import NothingCompleted, Round, render_table, summarise
 from bench.runner import Driver, py_spy
 from bench.scenarios import CONNECTIONS, PEERS, Scenario, Server, select, servers_of
 from bench.servers import Backing, Launcher
+from bench.soak import Soak, soak
 
 RESULTS = PROJECT / "bench" / "results"
 
@@ -37,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print()
     print(render_table(results))
+    if results["soak"] is not None:
+        print(Soak(results["soak"]["seconds"], tuple(results["soak"]["samples"])).report())
     _write(results, options.output)
     return 0
 
@@ -61,6 +65,14 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="the Redis server")
     parser.add_argument(
         "--redis-db", type=int, default=14, help="the Redis database the run uses and flushes"
+    )
+    parser.add_argument(
+        "--soak",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="then run a mixed load for SECONDS (300 for the issue's five minutes) and report "
+        "the growth of the workers' resident memory",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where results go")
     return parser
@@ -95,6 +107,7 @@ def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[st
         ]
         if options.profile is not None:
             _profile(driver, scenarios, options)
+        soaked = soak(driver, scenarios, options.soak) if options.soak else None
     return {
         "machine": describe(PROJECT),
         "options": {
@@ -106,6 +119,7 @@ def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[st
             "pinning": pinning.describe(),
         },
         **summarise(rounds, _about(scenarios)),
+        "soak": None if soaked is None else {**asdict(soaked), "growth": soaked.growth},
     }
 
 

@@ -24,6 +24,7 @@ from bench.results import (
 )
 from bench.scenarios import SCENARIOS, Server, select, servers_of
 from bench.servers import Target
+from bench.soak import Soak, growth
 
 WRK_SUMMARY = """Running 10s test @ http://127.0.0.1:8000/me
   1 threads and 64 connections
@@ -213,3 +214,13 @@ def test_the_hottest_functions_of_a_profile_count_each_sample_once_per_function(
         "decode (jwt.py:1)": (0.6, 0.6),
         "walk (w.py:1)": (0.2, 0.2),
     }
+
+
+def test_the_soak_measures_growth_from_the_end_of_its_warm_up_lap() -> None:
+    mib = 2**20
+    soak = Soak(300, (100 * mib, 103 * mib, 104 * mib))
+    assert soak.growth == pytest.approx(0.04)
+    assert "growth after warm-up +4.0% (target < 5%: met)" in soak.report()
+    assert "missed" in Soak(300, (100 * mib, 106 * mib)).report()
+    with pytest.raises(ValueError, match="two laps"):
+        growth([100 * mib])
