@@ -190,7 +190,7 @@ class ItemOut(Timestamped):
 
 
 class StoreWithItems(StoreOut):
-    """A store and its first `STORE_ITEMS_SHOWN` items by id (`GET /items?store_id=` has all)."""
+    """A store and its first 100 items by id (`GET /items?store_id=` lists them all)."""
 
     items: list[ItemOut]
 
