@@ -19,7 +19,7 @@ from bench.results import NothingCompleted, Round, render_table, summarise
 from bench.runner import Driver, py_spy
 from bench.scenarios import CONNECTIONS, PEERS, Scenario, Server, select, servers_of
 from bench.servers import Backing, Launcher
-from bench.soak import Soak, soak
+from bench.soak import soak
 
 RESULTS = PROJECT / "bench" / "results"
 
@@ -39,8 +39,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print()
     print(render_table(results))
-    if results["soak"] is not None:
-        print(Soak(results["soak"]["seconds"], tuple(results["soak"]["samples"])).report())
     _write(results, options.output)
     return 0
 
@@ -108,6 +106,8 @@ def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[st
         if options.profile is not None:
             _profile(driver, scenarios, options)
         soaked = soak(driver, scenarios, options.soak) if options.soak else None
+        if soaked is not None:
+            print(soaked.report(), flush=True)
     return {
         "machine": describe(PROJECT),
         "options": {

@@ -26,6 +26,7 @@ class Soak:
     """Resident memory (bytes) of the worker with the most, after each lap of the mix."""
 
     seconds: int
+    scenarios: tuple[str, ...]
     samples: tuple[int, ...]
 
     @property
@@ -37,7 +38,7 @@ class Soak:
         mib = [sample / 2**20 for sample in self.samples]
         verdict = "met" if self.growth < GROWTH_TARGET else "missed"
         return (
-            f"soak: {self.seconds} s of {', '.join(MIX)}; worker RSS per lap (MiB): "
+            f"soak: {self.seconds} s of {', '.join(self.scenarios)}; worker RSS per lap (MiB): "
             + " ".join(f"{value:.1f}" for value in mib)
             + f"; growth after warm-up {self.growth:+.1%} (target < {GROWTH_TARGET:.0%}: {verdict})"
         )
@@ -63,7 +64,7 @@ def soak(driver: Driver, scenarios: Sequence[Scenario], seconds: int) -> Soak:
             driver.run(scenario, SLICE_SECONDS)
         samples.append(rss())
         print(f"soak: lap {len(samples)}, worker RSS {samples[-1] / 2**20:.1f} MiB", flush=True)
-    return Soak(seconds, tuple(samples))
+    return Soak(seconds, tuple(scenario.name for scenario in mix), tuple(samples))
 
 
 def _worker_rss(server_pid: int) -> Callable[[], int]:

@@ -164,7 +164,10 @@ class RedisBlacklist(BlacklistABC):
         self._client()
 
     async def close(self) -> None:
-        await asyncio.gather(*self._sending, return_exceptions=True)
+        loop = asyncio.get_running_loop()  # a stopped loop's lookups are gone with it
+        await asyncio.gather(
+            *(task for task in self._sending if task.get_loop() is loop), return_exceptions=True
+        )
         if self._redis is not None:
             redis, self._redis = self._redis, None
             await redis.aclose()
@@ -194,15 +197,14 @@ class RedisBlacklist(BlacklistABC):
         loop = asyncio.get_running_loop()
         if self._batch is None or self._batch.loop is not loop:
             self._batch = _Batch(loop)
-            loop.call_soon(self._send_batch)
+            loop.call_soon(self._send_batch, self._batch)
         answer: asyncio.Future[tuple[Any, Any]] = loop.create_future()
         self._batch.add(jti_key, identity_key, answer)
         return await answer
 
-    def _send_batch(self) -> None:
-        batch, self._batch = self._batch, None
-        if batch is None:
-            return
+    def _send_batch(self, batch: _Batch) -> None:
+        if self._batch is batch:  # later lookups start the next batch
+            self._batch = None
         sending = asyncio.ensure_future(self._send(batch))
         self._sending.add(sending)  # a reference, until it is done
         sending.add_done_callback(self._sending.discard)

@@ -218,9 +218,10 @@ def test_the_hottest_functions_of_a_profile_count_each_sample_once_per_function(
 
 def test_the_soak_measures_growth_from_the_end_of_its_warm_up_lap() -> None:
     mib = 2**20
-    soak = Soak(300, (100 * mib, 103 * mib, 104 * mib))
+    soak = Soak(300, ("me", "item"), (100 * mib, 103 * mib, 104 * mib))
     assert soak.growth == pytest.approx(0.04)
+    assert soak.report().startswith("soak: 300 s of me, item;")
     assert "growth after warm-up +4.0% (target < 5%: met)" in soak.report()
-    assert "missed" in Soak(300, (100 * mib, 106 * mib)).report()
+    assert "missed" in Soak(300, ("me",), (100 * mib, 106 * mib)).report()
     with pytest.raises(ValueError, match="two laps"):
         growth([100 * mib])
