@@ -18,6 +18,7 @@ from .readonly import ReadOnlyAfterInit
 
 if TYPE_CHECKING:
     from .blacklist import BlacklistABC
+    from .protocols import TokenType
 
 # The 1.0 docs and the 1.0 code spell the locations differently; both are accepted.
 _LOCATION_ALIASES = {
@@ -102,3 +103,46 @@ def normalize_locations(token_location: str | tuple[str, ...] | list[str]) -> tu
         raise ConfigurationConflictError(
             f"token_location {token_location!r} is not made of {sorted(_LOCATION_ALIASES)}"
         ) from None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenKind:
+    """What the options say about one token type, read once when initialising closes.
+
+    Access and refresh tokens are found, checked and documented alike, each under its own
+    names; code that needs one of those names asks the kind instead of the options.
+    """
+
+    type: TokenType
+    header: str
+    header_prefix: str
+    cookie: str
+    csrf_header: str
+    lifetime: timedelta | Literal[False]
+
+    @property
+    def scheme(self) -> str:
+        """The name of its OpenAPI security scheme, and the stem of its others'."""
+        return f"{self.type}_token"
+
+    @classmethod
+    def access(cls, config: Config) -> TokenKind:
+        return cls(
+            "access",
+            config.jwt_header_key,
+            config.jwt_header_prefix,
+            config.jwt_cookie,
+            config.jwt_csrf_header,
+            config.access_token_expires,
+        )
+
+    @classmethod
+    def refresh(cls, config: Config) -> TokenKind:
+        return cls(
+            "refresh",
+            config.refresh_jwt_header_key,
+            config.refresh_jwt_header_prefix,
+            config.refresh_jwt_cookie,
+            config.refresh_jwt_csrf_header,
+            config.refresh_token_expires,
+        )

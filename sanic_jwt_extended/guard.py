@@ -11,6 +11,7 @@ every request.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from sanic import Request
 
@@ -26,6 +27,9 @@ from .locations import check_csrf, find_token
 from .revocation import is_revoked
 from .state import JWTState, state_of
 from .tokens import Token, TokenType
+
+if TYPE_CHECKING:
+    from .config import TokenKind
 
 
 class Guard:
@@ -51,22 +55,23 @@ class Guard:
     async def authenticate(self, request: Request) -> Token | None:
         """The request's verified token, or None when it has none and that is allowed."""
         state = state_of(request.app)
+        kind = state.kinds[self.token_type]
         found = find_token(
             request,
-            state.config,
+            kind,
             state.locations,
-            self.token_type,
+            state.config.jwt_query_param_name,
             ignore_other_schemes=self.optional,
         )
         if found is None:
             if self.optional:
                 return None
-            raise NoAuthorizationError(f"Missing {self._expected_token(state)}")
+            raise NoAuthorizationError(f"Missing {_expected_token(kind, state)}")
         token = Token(found.raw, state=state)
         if token.type != self.token_type:
             raise WrongTokenError(f"Only {self.token_type} tokens are allowed", token=token)
         if found.location == "cookies" and state.config.csrf_protect:
-            check_csrf(request, state.config, token)
+            check_csrf(request, kind, state.config.csrf_request_methods, token)
         if state.blacklist is not None and await is_revoked(state.blacklist, token):
             raise RevokedTokenError("Token has been revoked", token=token)
         if not self._role_allowed(token.role):
@@ -80,17 +85,14 @@ class Guard:
             return role in self.allow
         return self.deny is None or role not in self.deny
 
-    def _expected_token(self, state: JWTState) -> str:
-        """What was missing, and where it was looked for, in the configured names."""
-        config = state.config
-        refresh = self.token_type == "refresh"
-        header = config.refresh_jwt_header_key if refresh else config.jwt_header_key
-        cookie = config.refresh_jwt_cookie if refresh else config.jwt_cookie
-        places = {
-            "header": f"{header} header",
-            "cookies": f"{cookie} cookie",
-            "query": f"{config.jwt_query_param_name} query parameter",
-        }
-        return f"{self.token_type} token: looked in " + ", ".join(
-            places[location] for location in state.locations
-        )
+
+def _expected_token(kind: TokenKind, state: JWTState) -> str:
+    """What was missing, and where it was looked for, in the configured names."""
+    places = {
+        "header": f"{kind.header} header",
+        "cookies": f"{kind.cookie} cookie",
+        "query": f"{state.config.jwt_query_param_name} query parameter",
+    }
+    return f"{kind.type} token: looked in " + ", ".join(
+        places[location] for location in state.locations
+    )

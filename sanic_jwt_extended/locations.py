@@ -10,8 +10,8 @@ from sanic import Request
 from .exceptions import CSRFError, InvalidHeaderError
 
 if TYPE_CHECKING:
-    from .config import Config
-    from .tokens import Token, TokenType
+    from .config import TokenKind
+    from .tokens import Token
 
 
 class FoundToken(NamedTuple):
@@ -21,30 +21,24 @@ class FoundToken(NamedTuple):
 
 def find_token(
     request: Request,
-    config: Config,
+    kind: TokenKind,
     locations: tuple[str, ...],
-    token_type: TokenType,
+    query_parameter: str,
     *,
     ignore_other_schemes: bool,
 ) -> FoundToken | None:
-    """The first token found in `locations`, or None when there is none at all.
+    """The first token of `kind` found in `locations`, or None when there is none at all.
 
     A header of another scheme (say `Basic ...`) is an InvalidHeaderError, unless
     `ignore_other_schemes` (as `jwt_optional` wants): then it counts as no token.
     """
-    refresh = token_type == "refresh"
     for location in locations:
         if location == "header":
-            raw = _from_header(
-                request,
-                config.refresh_jwt_header_key if refresh else config.jwt_header_key,
-                config.refresh_jwt_header_prefix if refresh else config.jwt_header_prefix,
-                ignore_other_schemes,
-            )
+            raw = _from_header(request, kind.header, kind.header_prefix, ignore_other_schemes)
         elif location == "cookies":
-            raw = request.cookies.get(config.refresh_jwt_cookie if refresh else config.jwt_cookie)
+            raw = request.cookies.get(kind.cookie)
         else:
-            raw = request.args.get(config.jwt_query_param_name)
+            raw = request.args.get(query_parameter)
         if raw:
             return FoundToken(raw, location)
     return None
@@ -74,11 +68,11 @@ def _bad_header(name: str, prefix: str) -> InvalidHeaderError:
     return InvalidHeaderError(f"Bad {name} header. Expected '{expected}'")
 
 
-def check_csrf(request: Request, config: Config, token: Token) -> None:
+def check_csrf(request: Request, kind: TokenKind, methods: tuple[str, ...], token: Token) -> None:
     """The double-submit check: a cookie-borne token's `csrf` must come back in a header."""
-    if request.method not in config.csrf_request_methods:
+    if request.method not in methods:
         return
-    header = config.refresh_jwt_csrf_header if token.type == "refresh" else config.jwt_csrf_header
+    header = kind.csrf_header
     sent = request.headers.get(header)
     if not sent or not token.csrf:
         raise CSRFError(f"Missing CSRF token in the {header} header", token=token)

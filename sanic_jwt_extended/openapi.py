@@ -24,7 +24,7 @@ import inspect
 from collections.abc import Callable, Iterator
 from functools import cache
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sanic import Sanic
 
@@ -32,6 +32,9 @@ from .exceptions import JWTExtendedException
 from .guard import Guard
 from .handlers import ERRORS, ErrorKind
 from .state import JWTState, state_of
+
+if TYPE_CHECKING:
+    from .config import TokenKind
 
 # The attribute a protected view carries its guard in. `functools.wraps` copies it onto
 # any decorator applied above ours (sanic-ext's `openapi.body` among them), so the route's
@@ -106,45 +109,36 @@ def _installed_openapi() -> Any:
 
 def security_schemes(state: JWTState) -> dict[str, dict[str, Any]]:
     """The OpenAPI security schemes of the configured token locations, by name."""
-    config = state.config
     schemes: dict[str, dict[str, Any]] = {}
     for location in state.locations:
-        if location == "header":
-            schemes["access_token"] = _header_scheme(
-                config.jwt_header_key, config.jwt_header_prefix, "access"
-            )
-            schemes["refresh_token"] = _api_key(
-                "header",
-                config.refresh_jwt_header_key,
-                _prefixed("refresh", config.refresh_jwt_header_prefix),
-            )
-        elif location == "cookies":
-            schemes["access_token_cookie"] = _api_key("cookie", config.jwt_cookie, "access")
-            schemes["refresh_token_cookie"] = _api_key(
-                "cookie", config.refresh_jwt_cookie, "refresh"
-            )
-            if state.uses_csrf:
-                schemes["csrf_token"] = _csrf_scheme(config.jwt_csrf_header, "access")
-                schemes["refresh_csrf_token"] = _csrf_scheme(
-                    config.refresh_jwt_csrf_header, "refresh"
-                )
-        else:
+        for kind in state.kinds.values():
+            if location == "header":
+                schemes[kind.scheme] = _header_scheme(kind)
+            elif location == "cookies":
+                schemes[f"{kind.scheme}_cookie"] = _api_key("cookie", kind.cookie, kind.type)
+                if state.uses_csrf:
+                    schemes[_csrf_scheme_name(kind)] = _csrf_scheme(kind)
+        if location == "query":
             schemes["token_query"] = _api_key(
-                "query", config.jwt_query_param_name, "An access or refresh token"
+                "query", state.config.jwt_query_param_name, "An access or refresh token"
             )
     return schemes
 
 
-def _header_scheme(header: str, prefix: str, token_type: str) -> dict[str, Any]:
+def _csrf_scheme_name(kind: TokenKind) -> str:
+    return "csrf_token" if kind.type == "access" else f"{kind.type}_csrf_token"
+
+
+def _header_scheme(kind: TokenKind) -> dict[str, Any]:
     """HTTP bearer where the header is the standard one, else an API key with its prefix."""
-    if header.casefold() == "authorization" and prefix.casefold() == "bearer":
+    if kind.header.casefold() == "authorization" and kind.header_prefix.casefold() == "bearer":
         return {
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": f"The {token_type} token from a login.",
+            "description": f"The {kind.type} token from a login.",
         }
-    return _api_key("header", header, _prefixed(token_type, prefix))
+    return _api_key("header", kind.header, _prefixed(kind.type, kind.header_prefix))
 
 
 def _prefixed(token_type: str, prefix: str) -> str:
@@ -158,9 +152,9 @@ def _api_key(where: str, name: str, what: str) -> dict[str, Any]:
     return {"type": "apiKey", "in": where, "name": name, "description": description}
 
 
-def _csrf_scheme(header: str, token_type: str) -> dict[str, Any]:
-    description = f"The `csrf` claim of the {token_type} token cookie, on unsafe methods."
-    return {"type": "apiKey", "in": "header", "name": header, "description": description}
+def _csrf_scheme(kind: TokenKind) -> dict[str, Any]:
+    description = f"The `csrf` claim of the {kind.type} token cookie, on unsafe methods."
+    return {"type": "apiKey", "in": "header", "name": kind.csrf_header, "description": description}
 
 
 # --------------------------------------------------------------------------- operations
@@ -205,17 +199,16 @@ def document_operation(
 
 def security_requirements(guard: Guard, method: str, state: JWTState) -> list[dict[str, list[str]]]:
     """The alternatives that satisfy `guard`: one per location, "none" when optional."""
-    refresh = guard.token_type == "refresh"
+    kind = state.kinds[guard.token_type]
     csrf = state.uses_csrf and method in state.config.csrf_request_methods
     requirements: list[dict[str, list[str]]] = []
     for location in state.locations:
         if location == "header":
-            requirements.append({"refresh_token" if refresh else "access_token": []})
+            requirements.append({kind.scheme: []})
         elif location == "cookies":
-            cookie = "refresh_token_cookie" if refresh else "access_token_cookie"
-            requirement: dict[str, list[str]] = {cookie: []}
+            requirement: dict[str, list[str]] = {f"{kind.scheme}_cookie": []}
             if csrf:
-                requirement["refresh_csrf_token" if refresh else "csrf_token"] = []
+                requirement[_csrf_scheme_name(kind)] = []
             requirements.append(requirement)
         else:
             requirements.append({"token_query": []})

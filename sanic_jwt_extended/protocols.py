@@ -7,11 +7,13 @@ blacklist's own tests build.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     import uuid
     from datetime import datetime
+
+TokenType = Literal["access", "refresh"]
 
 
 class TokenFacts(Protocol):

@@ -18,10 +18,11 @@ from sanic.exceptions import ServerError
 
 from .blacklist import BlacklistABC
 from .claims import reserved_claims
-from .config import Config, normalize_locations
+from .config import Config, TokenKind, normalize_locations
 from .exceptions import ConfigurationConflictError
 from .handlers import Handlers
 from .keys import KeyRing
+from .protocols import TokenType
 from .verification import Verifier
 
 _STATE_ATTRIBUTE = "sanic_jwt_extended"
@@ -42,6 +43,7 @@ class JWTState:
     keys: KeyRing | None = None
     verifier: Verifier | None = None
     locations: tuple[str, ...] = ()
+    kinds: dict[TokenType, TokenKind] = field(default_factory=dict)
     reserved: frozenset[str] = frozenset()
     # The longest any token lives (None: some never expire); revoke_all keeps its
     # cut-off that long.
@@ -56,7 +58,8 @@ class JWTState:
         config.decode_algorithms = list(self.keys.decode_algorithms)  # show the default applied
         self.locations = normalize_locations(config.token_location)
         self.reserved = reserved_claims(config.acl_claim)
-        access, refresh = config.access_token_expires, config.refresh_token_expires
+        self.kinds = {"access": TokenKind.access(config), "refresh": TokenKind.refresh(config)}
+        access, refresh = self.kinds["access"].lifetime, self.kinds["refresh"].lifetime
         if access is not False and refresh is not False:
             self.longest_lifetime = max(access, refresh) + config.leeway
         config.lock()

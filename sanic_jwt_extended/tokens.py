@@ -20,9 +20,9 @@ import jwt
 
 from .claims import claims_to_store, read_private_claims, read_public_claims
 from .exceptions import ConfigurationConflictError
+from .protocols import TokenType
 from .revocation import schedule_revocation
 from .state import JWTState, current_state
-from .verification import TokenType
 
 __all__ = ["Token", "TokenOptions", "TokenType", "encode_token"]
 
@@ -97,9 +97,7 @@ def _lifetime(
     state: JWTState, token_type: TokenType, expires_delta: timedelta | Literal[False] | None
 ) -> timedelta | Literal[False]:
     if expires_delta is None:
-        if token_type == "access":
-            return state.config.access_token_expires
-        return state.config.refresh_token_expires
+        return state.kinds[token_type].lifetime
     if expires_delta is not False and not isinstance(expires_delta, timedelta):
         raise TypeError(
             "expires_delta must be a timedelta, or False for a token that never expires"

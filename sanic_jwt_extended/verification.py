@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
@@ -29,8 +29,7 @@ if TYPE_CHECKING:
 
     from .config import Config
     from .keys import KeyRing
-
-TokenType = Literal["access", "refresh"]
+    from .protocols import TokenType
 
 # The compact JWS form: three unpadded base64url segments. Checked first, so that padding,
 # non-ASCII text or bytes that are not UTF-8 never reach the JSON and base64 decoders.
