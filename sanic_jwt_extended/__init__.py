@@ -12,22 +12,29 @@ The modules, bottom-up; each imports only modules listed before it, for typing t
     exceptions   the errors the extension raises
     readonly     ReadOnlyAfterInit: options settable only inside JWT.initialize
     claims       how private and public claims are named inside a token, both ways
-    blacklist    BlacklistABC, InMemoryBlacklist, RedisBlacklist: where revocations live
+    blacklist    Cutoff, BlacklistABC, InMemoryBlacklist, RedisBlacklist: where revocations live
     config       Config: the options, their defaults and their checks
     keys         KeyRing: the signing and verification keys, parsed once
     verification Verifier: a raw token checked once and remembered, its times every time
     handlers     the error table: name, exception, status, message; Handlers
-    revocation   revoking through a blacklist, and asking it, failing closed (503)
+    revocation   Revocations: a blacklist and its journal, revoking and asking, failing closed
     state        JWTState: one app's config, handlers, blacklist, keys, verifier; the last app
     tokens       encoding tokens, and Token: a decoded, verified token
     locations    finding the raw token in a request, and the CSRF double-submit check
     guard        Guard: a request's token found, verified and checked, in one place
     openapi      the protected routes in sanic-ext's OpenAPI specification, when present
     decorators   jwt_required, jwt_optional, refresh_jwt_required, verify_jwt_in_request
-    jwt_manager  JWT: initialising an app, creating and revoking tokens
+    jwt_manager  JWT and TokenManager: initialising an app, creating and revoking tokens
 """
 
 from .decorators import jwt_optional, jwt_required, refresh_jwt_required, verify_jwt_in_request
-from .jwt_manager import JWT
+from .jwt_manager import JWT, TokenManager
 
-__all__ = ["JWT", "jwt_optional", "jwt_required", "refresh_jwt_required", "verify_jwt_in_request"]
+__all__ = [
+    "JWT",
+    "TokenManager",
+    "jwt_optional",
+    "jwt_required",
+    "refresh_jwt_required",
+    "verify_jwt_in_request",
+]

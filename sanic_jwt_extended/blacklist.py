@@ -4,6 +4,11 @@ Revocation is keyed by `jti`, never by the raw token, and an entry needs to outl
 token only: once the token has expired it is refused anyway. `revoke_all` remembers, per
 subject, a cut-off time: tokens of that subject issued up to it are revoked. Token `iat`
 carries microseconds, so a token issued in the same second after the cut-off still works.
+
+The built-in blacklists store every revocation the same way, as a `Cutoff`: "tokens under
+this key issued up to this moment are refused". A token is looked up under all its keys
+at once (its `jti`, its subject, and whatever comes next), so one lookup answers for
+every kind of revocation, and a `RevocationJournal` can keep them all across restarts.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import math
 import time
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
@@ -29,10 +35,92 @@ from .exceptions import BlacklistUnavailableError, ConfigurationConflictError
 if TYPE_CHECKING:
     from .protocols import TokenFacts
 
-__all__ = ["BlacklistABC", "InMemoryBlacklist", "RedisBlacklist"]
+__all__ = [
+    "BlacklistABC",
+    "Cutoff",
+    "CutoffBlacklist",
+    "InMemoryBlacklist",
+    "RedisBlacklist",
+    "RevocationJournal",
+]
 
 # Every method the extension awaits; a subclass must keep each of them a coroutine.
-_AWAITED_METHODS = ("register", "is_blacklisted", "register_identity", "open", "close", "ping")
+_AWAITED_METHODS = (
+    "register",
+    "is_blacklisted",
+    "register_identity",
+    "apply",
+    "open",
+    "close",
+    "ping",
+)
+
+# The cut-off of a key under which every token is refused, whenever it was issued.
+EVERY_TOKEN = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Cutoff:
+    """Tokens filed under `key` and issued at or before `until` are refused.
+
+    `until` is a POSIX timestamp, compared with each token's `issued_at` (EVERY_TOKEN for
+    a revoked `jti`); `expires_at` is when no such token can be alive any more, so the
+    entry may be forgotten (None: never).
+    """
+
+    key: str
+    until: float
+    expires_at: float | None
+
+    @classmethod
+    def of_token(cls, token: TokenFacts) -> Cutoff:
+        """The revocation of one token, kept while the token could still be accepted."""
+        refused_after = token.refused_after
+        expires_at = None if refused_after is None else refused_after.timestamp()
+        return cls(jti_key(token.jti.hex), EVERY_TOKEN, expires_at)
+
+    @classmethod
+    def of_identity(cls, identity: str, until: float, keep_for: timedelta | None) -> Cutoff:
+        """The revocation of every token of `identity` issued up to `until`."""
+        expires_at = None if keep_for is None else time.time() + keep_for.total_seconds()
+        return cls(identity_key(identity), until, expires_at)
+
+    def seconds_left(self) -> int | None:
+        """Whole seconds (at least 1) the entry must still be kept; None: for ever."""
+        if self.expires_at is None:
+            return None
+        return max(1, math.ceil(self.expires_at - time.time()))
+
+
+def jti_key(jti: str) -> str:
+    return f"jti:{jti}"
+
+
+def identity_key(identity: str) -> str:
+    return f"identity:{identity}"
+
+
+def keys_of(token: TokenFacts) -> tuple[str, ...]:
+    """Every key a token is filed under: a cut-off under any of them can refuse it."""
+    return jti_key(token.jti.hex), identity_key(token.identity)
+
+
+class RevocationJournal(Protocol):
+    """Where revocations are written down to outlive the blacklist (say, a database table).
+
+    Set as `config.revocation_journal`: every revocation is recorded here before it is
+    stored in the blacklist, and the blacklist is filled from here when the server starts
+    (and, for a blacklist of one process, kept up to date from here while it runs).
+    """
+
+    async def record(self, cutoffs: Sequence[Cutoff]) -> None:
+        """Write `cutoffs` down; raise when they cannot be (the revocation then fails)."""
+
+    async def read(self, after: int) -> tuple[list[Cutoff], int]:
+        """The cut-offs recorded after position `after` (0: all), and the last position.
+
+        Cut-offs already expired may be left out.
+        """
 
 
 class BlacklistABC(ABC):
@@ -95,13 +183,55 @@ class BlacklistABC(ABC):
     async def ping(self) -> None:  # noqa: B027 - optional hook
         """Raise BlacklistUnavailableError when the store cannot be reached."""
 
+    async def apply(self, cutoffs: Sequence[Cutoff]) -> None:
+        """Store `cutoffs`: what a revocation journal replays. This default refuses it."""
+        raise ConfigurationConflictError(
+            f"{type(self).__name__} cannot store cut-offs, which a revocation_journal "
+            "needs: subclass CutoffBlacklist"
+        )
 
-def _revoked_by_cutoff(token: TokenFacts, cutoff: float | None) -> bool:
-    return cutoff is not None and token.issued_at <= cutoff
+
+class CutoffBlacklist(BlacklistABC):
+    """A blacklist that keeps every revocation as a `Cutoff`: the built-ins' common ground.
+
+    A subclass stores cut-offs (`apply`, which never moves one back) and reads them
+    (`read`); revoking tokens and identities, and checking a token under all its keys at
+    once, come from here.
+    """
+
+    # Whether every process using the same store sees a revocation at once.
+    shared: ClassVar[bool] = True
+
+    @abstractmethod
+    async def apply(self, cutoffs: Sequence[Cutoff]) -> None:
+        """Store `cutoffs`; a key already cut off later keeps its later cut-off."""
+
+    @abstractmethod
+    async def read(self, keys: Sequence[str]) -> list[float | None]:
+        """The cut-off stored under each of `keys`, in order (None: none)."""
+
+    async def register(self, token: TokenFacts) -> None:
+        await self.apply([Cutoff.of_token(token)])
+
+    async def register_identity(
+        self, identity: str, issued_until: float, keep_for: timedelta | None
+    ) -> None:
+        await self.apply([Cutoff.of_identity(identity, issued_until, keep_for)])
+
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
+        issued_at = token.issued_at
+        cutoffs = await self.read(keys_of(token))
+        return any(until is not None and issued_at <= until for until in cutoffs)
 
 
-class InMemoryBlacklist(BlacklistABC):
-    """A set of `jti` in this process: for tests and single-process development only."""
+class InMemoryBlacklist(CutoffBlacklist):
+    """Cut-offs in this process: for tests and single-process development only.
+
+    With a revocation journal it survives restarts, and follows what other processes
+    (a command line) record, within `journal_poll_seconds`.
+    """
+
+    shared = False
 
     def __init__(self) -> None:
         warnings.warn(
@@ -110,42 +240,72 @@ class InMemoryBlacklist(BlacklistABC):
             UserWarning,
             stacklevel=2,
         )
-        self._revoked: set[str] = set()
         self._cutoffs: dict[str, float] = {}
 
-    async def register(self, token: TokenFacts) -> None:
-        self._revoked.add(token.jti.hex)
+    async def apply(self, cutoffs: Sequence[Cutoff]) -> None:
+        for cutoff in cutoffs:
+            self._cutoffs[cutoff.key] = max(cutoff.until, self._cutoffs.get(cutoff.key, -1.0))
+
+    async def read(self, keys: Sequence[str]) -> list[float | None]:
+        return [self._cutoffs.get(key) for key in keys]
 
     async def is_blacklisted(self, token: TokenFacts) -> bool:
-        return token.jti.hex in self._revoked or _revoked_by_cutoff(
-            token, self._cutoffs.get(token.identity)
-        )
+        # The same answer as CutoffBlacklist's, without a coroutine per request.
+        issued_at, cutoffs = token.issued_at, self._cutoffs
+        for key in keys_of(token):
+            until = cutoffs.get(key)
+            if until is not None and issued_at <= until:
+                return True
+        return False
 
-    async def register_identity(
-        self, identity: str, issued_until: float, keep_for: timedelta | None
-    ) -> None:
-        self._cutoffs[identity] = max(issued_until, self._cutoffs.get(identity, issued_until))
+
+# Stores a cut-off unless the key holds a later one; either way the key is kept at least
+# as long as asked. KEYS[1]: the key; ARGV[1]: the cut-off ("inf": every token);
+# ARGV[2]: milliseconds to keep it, "0" for ever.
+_RAISE_CUTOFF = """
+local current = redis.call('GET', KEYS[1])
+if current == 'inf' or (current and ARGV[1] ~= 'inf'
+                        and tonumber(current) >= tonumber(ARGV[1])) then
+  if ARGV[2] == '0' then
+    redis.call('PERSIST', KEYS[1])
+  else
+    local left = redis.call('PTTL', KEYS[1])
+    if left >= 0 and left < tonumber(ARGV[2]) then
+      redis.call('PEXPIRE', KEYS[1], ARGV[2])
+    end
+  end
+  return 0
+end
+if ARGV[2] == '0' then
+  redis.call('SET', KEYS[1], ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+end
+return 1
+"""
 
 
-class RedisBlacklist(BlacklistABC):
+class RedisBlacklist(CutoffBlacklist):
     """Revocations in Redis, shared by every worker and host that uses the same server.
 
     `blacklist_init_kwargs` is `{"url": "redis://host:6379/0"}` plus any option of
-    `redis.asyncio.Redis`, or the 1.0 docs' `{"connection_info": {"address": ...,
-    "minsize": ..., "maxsize": ...}}`. Keys expire with the token they stand for.
+    `redis.asyncio.Redis`, or `{"client": redis}` to share a client the app already has
+    (it is then the app's to close), or the 1.0 docs' `{"connection_info": {"address":
+    ..., "minsize": ..., "maxsize": ...}}`. Keys expire with the tokens they stand for.
     """
 
     def __init__(
         self,
         url: str | None = None,
         *,
+        client: Redis | None = None,
         connection_info: Mapping[str, Any] | None = None,
         key_prefix: str = "sanic_jwt_extended",
         **redis_options: Any,
     ) -> None:
         if connection_info is not None:
             url, redis_options = _from_connection_info(connection_info, redis_options)
-        if not url:
+        if not url and client is None:
             raise ConfigurationConflictError(
                 'RedisBlacklist needs blacklist_init_kwargs={"url": "redis://host:port/db"}'
             )
@@ -153,10 +313,11 @@ class RedisBlacklist(BlacklistABC):
         redis_options.setdefault("socket_connect_timeout", 2)
         redis_options.setdefault("socket_timeout", 2)
         redis_options.setdefault("retry", Retry(NoBackoff(), retries=1))
-        self._url = url
+        self._url = url or ""
         self._options = redis_options
         self._key_prefix = key_prefix
-        self._redis: Redis | None = None
+        self._redis = client
+        self._owns_client = client is None
         self._batch: _Batch | None = None
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -168,27 +329,29 @@ class RedisBlacklist(BlacklistABC):
         await asyncio.gather(
             *(task for task in self._sending if task.get_loop() is loop), return_exceptions=True
         )
-        if self._redis is not None:
+        if self._redis is not None and self._owns_client:
             redis, self._redis = self._redis, None
             await redis.aclose()
 
-    async def register(self, token: TokenFacts) -> None:
-        ttl = None
-        if token.refused_after is not None:
-            ttl = max(1, math.ceil(token.refused_after.timestamp() - time.time()))
+    async def apply(self, cutoffs: Sequence[Cutoff]) -> None:
         with self._reachable() as redis:
-            await redis.set(self._jti_key(token.jti.hex), b"1", ex=ttl)
+            raise_cutoff = redis.register_script(_RAISE_CUTOFF)  # sent by its SHA when known
+            async with redis.pipeline(transaction=False) as pipeline:
+                for cutoff in cutoffs:
+                    seconds = cutoff.seconds_left()
+                    milliseconds = 0 if seconds is None else seconds * 1000
+                    key = self._prefixed(cutoff.key)
+                    await raise_cutoff(
+                        keys=[key], args=[repr(cutoff.until), milliseconds], client=pipeline
+                    )
+                await pipeline.execute()
 
-    async def is_blacklisted(self, token: TokenFacts) -> bool:
-        revoked, cutoff = await self._look_up(
-            self._jti_key(token.jti.hex), self._identity_key(token.identity)
-        )
-        return revoked is not None or _revoked_by_cutoff(
-            token, None if cutoff is None else float(cutoff)
-        )
+    async def read(self, keys: Sequence[str]) -> list[float | None]:
+        values = await self._look_up([self._prefixed(key) for key in keys])
+        return [None if value is None else float(value) for value in values]
 
-    async def _look_up(self, jti_key: str, identity_key: str) -> tuple[Any, Any]:
-        """The values of both keys, read with the lookups of this turn of the event loop.
+    async def _look_up(self, keys: list[str]) -> list[Any]:
+        """The values of `keys`, read with the lookups of this turn of the event loop.
 
         A turn of the loop reads every request that arrived meanwhile, and each asks here
         before it yields. All their keys go in one MGET, sent when the turn is over: one
@@ -198,8 +361,8 @@ class RedisBlacklist(BlacklistABC):
         if self._batch is None or self._batch.loop is not loop:
             self._batch = _Batch(loop)
             loop.call_soon(self._send_batch, self._batch)
-        answer: asyncio.Future[tuple[Any, Any]] = loop.create_future()
-        self._batch.add(jti_key, identity_key, answer)
+        answer: asyncio.Future[list[Any]] = loop.create_future()
+        self._batch.add(keys, answer)
         return await answer
 
     def _send_batch(self, batch: _Batch) -> None:
@@ -221,25 +384,15 @@ class RedisBlacklist(BlacklistABC):
         else:
             batch.answer(values)
 
-    async def register_identity(
-        self, identity: str, issued_until: float, keep_for: timedelta | None
-    ) -> None:
-        ttl = None if keep_for is None else max(1, math.ceil(keep_for.total_seconds()))
-        with self._reachable() as redis:
-            await redis.set(self._identity_key(identity), repr(issued_until), ex=ttl)
-
     async def ping(self) -> None:
         with self._reachable() as redis:
             await redis.ping()
 
-    def _jti_key(self, jti: str) -> str:
-        return f"{self._key_prefix}:jti:{jti}"
-
-    def _identity_key(self, identity: str) -> str:
-        return f"{self._key_prefix}:identity:{identity}"
+    def _prefixed(self, key: str) -> str:
+        return f"{self._key_prefix}:{key}"
 
     def _client(self) -> Redis:
-        """The pool's client, created on first use (also outside a server, e.g. a script)."""
+        """The client, created on first use (also outside a server, e.g. a script)."""
         if self._redis is None:
             self._redis = Redis.from_url(self._url, **self._options)
         return self._redis
@@ -259,24 +412,25 @@ class _Batch:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.keys: list[str] = []
-        self._answers: list[asyncio.Future[tuple[Any, Any]]] = []
+        self._answers: list[tuple[int, int, asyncio.Future[list[Any]]]] = []
 
-    def add(self, first: str, second: str, answer: asyncio.Future[tuple[Any, Any]]) -> None:
-        self.keys += (first, second)
-        self._answers.append(answer)
+    def add(self, keys: list[str], answer: asyncio.Future[list[Any]]) -> None:
+        start = len(self.keys)
+        self.keys += keys
+        self._answers.append((start, len(self.keys), answer))
 
     def answer(self, values: list[Any]) -> None:
-        for index, answer in enumerate(self._answers):
+        for start, end, answer in self._answers:
             if not answer.done():  # its request may have been cancelled meanwhile
-                answer.set_result((values[2 * index], values[2 * index + 1]))
+                answer.set_result(values[start:end])
 
     def fail(self, error: Exception) -> None:
-        for answer in self._answers:
+        for _, _, answer in self._answers:
             if not answer.done():
                 answer.set_exception(error)
 
     def cancel(self) -> None:
-        for answer in self._answers:
+        for _, _, answer in self._answers:
             answer.cancel()
 
 

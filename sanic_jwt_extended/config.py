@@ -17,7 +17,7 @@ from .exceptions import ConfigurationConflictError
 from .readonly import ReadOnlyAfterInit
 
 if TYPE_CHECKING:
-    from .blacklist import BlacklistABC
+    from .blacklist import BlacklistABC, RevocationJournal
     from .protocols import TokenType
 
 # The 1.0 docs and the 1.0 code spell the locations differently; both are accepted.
@@ -69,6 +69,10 @@ class Config(ReadOnlyAfterInit):
     use_blacklist: bool = False
     blacklist_class: type[BlacklistABC] | None = None
     blacklist_init_kwargs: dict[str, Any] | None = field(default=None)
+    # Where revocations are also written, to outlive the blacklist (see blacklist.py);
+    # a blacklist of one process reads what others wrote there every so many seconds.
+    revocation_journal: RevocationJournal | None = None
+    journal_poll_seconds: float = 1.0
     # How many verified tokens each app remembers, so that a token sent again skips the
     # signature and parsing (its time claims and revocation are still checked); 0: none.
     verified_token_cache_size: int = 10_000
@@ -89,6 +93,11 @@ class Config(ReadOnlyAfterInit):
             raise ConfigurationConflictError(
                 "verified_token_cache_size must be a whole number, 0 or more"
             )
+        if self.revocation_journal is not None and not self.use_blacklist:
+            raise ConfigurationConflictError("revocation_journal needs use_blacklist = True")
+        poll = self.journal_poll_seconds
+        if isinstance(poll, bool) or not isinstance(poll, int | float) or not poll > 0:
+            raise ConfigurationConflictError("journal_poll_seconds must be a number above 0")
         if self.use_acl and not self.acl_claim:
             raise ConfigurationConflictError("use_acl needs an acl_claim name")
 

@@ -24,7 +24,6 @@ from .exceptions import (
     WrongTokenError,
 )
 from .locations import check_csrf, find_token
-from .revocation import is_revoked
 from .state import JWTState, state_of
 from .tokens import Token, TokenType
 
@@ -72,7 +71,8 @@ class Guard:
             raise WrongTokenError(f"Only {self.token_type} tokens are allowed", token=token)
         if found.location == "cookies" and state.config.csrf_protect:
             check_csrf(request, kind, state.config.csrf_request_methods, token)
-        if state.blacklist is not None and await is_revoked(state.blacklist, token):
+        revocations = state.revocations
+        if revocations is not None and await revocations.is_revoked(token):
             raise RevokedTokenError("Token has been revoked", token=token)
         if not self._role_allowed(token.role):
             raise AccessDeniedError("This role may not access this resource", token=token)

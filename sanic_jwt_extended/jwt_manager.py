@@ -1,7 +1,10 @@
-"""`JWT`: the class-level entry point of the 1.0 API, and the wiring of an app.
+"""`JWT`: the class-level entry point of the 1.0 API, and the wiring of an app;
+`TokenManager`: the same calls on one configuration, passed around explicitly.
 
 This is the top of the stack: the one module that, besides `Token`'s default, resolves
-which app a class-level call is about.
+which app a class-level call is about. Code that holds a `TokenManager` (from
+`TokenManager.of(app)`, or `TokenManager.configure()` without an app, as a command line
+needs) never depends on which app was initialised last.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from .blacklist import BlacklistABC, InMemoryBlacklist
 from .config import Config
 from .handlers import ERRORS, Handlers
 from .openapi import publish
-from .revocation import revoke_identity
+from .revocation import Revocations
 from .state import JWTState, attach, current_state, latest_state, state_of
 from .tokens import Token, TokenOptions, encode_token
 
@@ -83,8 +86,7 @@ class JWT(metaclass=_ShowsState):
         outer, cls._configuring = cls._configuring, state  # outer: a block around this one
         try:
             yield cls
-            state.close()
-            state.blacklist = _create_blacklist(state.config)
+            _complete(state)
             _wire(app)
             publish(app, state)
             attach(app, state)  # last: only a completed initialisation is in force
@@ -99,7 +101,89 @@ class JWT(metaclass=_ShowsState):
         fresh: bool | None = None,
         **options: Unpack[TokenOptions],
     ) -> str:
-        """A signed access token, for the app serving the request (else initialised last).
+        """`TokenManager.create_access_token`, for the app serving the request (else the
+        app initialised last)."""
+        return TokenManager(current_state()).create_access_token(identity, role, fresh, **options)
+
+    @classmethod
+    def create_refresh_token(
+        cls, identity: Any, role: str | None = None, **options: Unpack[TokenOptions]
+    ) -> str:
+        """`TokenManager.create_refresh_token`, for the app serving the request (else the
+        app initialised last)."""
+        return TokenManager(current_state()).create_refresh_token(identity, role, **options)
+
+    @classmethod
+    def revoke(cls, token: Token) -> asyncio.Task[None]:
+        """Revoke `token` (a verified `Token`); works awaited or not, as `token.revoke()`.
+
+        The 1.0 docs call it without await: the revocation starts at once either way, and
+        awaiting the task waits for it and raises its errors.
+        """
+        return token.revoke()
+
+    @classmethod
+    async def revoke_all(cls, identity: Any) -> None:
+        """`TokenManager.revoke_all`, for the app serving the request (else the app
+        initialised last)."""
+        await TokenManager(current_state()).revoke_all(identity)
+
+
+class TokenManager:
+    """Creating, reading and revoking the tokens of one configuration.
+
+    `TokenManager.of(app)` is the manager of an initialised app; `TokenManager.configure()`
+    makes one without an app (a command line, a script, a benchmark), configured the same
+    way as inside `JWT.initialize`. Unlike the class-level `JWT` calls, a manager never
+    depends on which app is serving or was initialised last.
+    """
+
+    def __init__(self, state: JWTState) -> None:
+        self._state = state
+
+    @classmethod
+    def of(cls, app: Sanic[Any, Any]) -> TokenManager:
+        """The manager of `app`, once `JWT.initialize(app)` has completed."""
+        return cls(state_of(app))
+
+    @classmethod
+    @contextmanager
+    def configure(cls) -> Iterator[TokenManager]:
+        """Yield a manager whose `config` is to be set in the block; closing checks it.
+
+        No app is involved: no error handlers, no listeners. Call `await manager.open()`
+        before revoking and `await manager.close()` after, as a server's start and stop
+        do for an app.
+        """
+        manager = cls(JWTState())
+        yield manager
+        _complete(manager._state)
+
+    @property
+    def config(self) -> Config:
+        return self._state.config
+
+    @property
+    def handler(self) -> Handlers:
+        return self._state.handler
+
+    @property
+    def blacklist(self) -> BlacklistABC | None:
+        return self._state.blacklist
+
+    @property
+    def revocations(self) -> Revocations | None:
+        """The blacklist and its journal, as revoking and checking use them."""
+        return self._state.revocations
+
+    def create_access_token(
+        self,
+        identity: Any,
+        role: str | None = None,
+        fresh: bool | None = None,
+        **options: Unpack[TokenOptions],
+    ) -> str:
+        """A signed access token.
 
         identity: who the token is for; stored as the string `sub` (`str(identity)`).
         role: stored in the `acl_claim`; needs `use_acl` (else ConfigurationConflictError).
@@ -120,30 +204,23 @@ class JWT(metaclass=_ShowsState):
         A claim whose stored name would overwrite a registered or reserved claim raises
         ConfigurationConflictError.
         """
-        return encode_token(current_state(), "access", identity, role, fresh, **options)
+        return encode_token(self._state, "access", identity, role, fresh, **options)
 
-    @classmethod
     def create_refresh_token(
-        cls, identity: Any, role: str | None = None, **options: Unpack[TokenOptions]
+        self, identity: Any, role: str | None = None, **options: Unpack[TokenOptions]
     ) -> str:
         """A signed refresh token: the arguments of `create_access_token`, without `fresh`.
 
         Refresh tokens are never fresh; `expires_delta=None` means the configured
         `refresh_token_expires`.
         """
-        return encode_token(current_state(), "refresh", identity, role, None, **options)
+        return encode_token(self._state, "refresh", identity, role, None, **options)
 
-    @classmethod
-    def revoke(cls, token: Token) -> asyncio.Task[None]:
-        """Revoke `token` (a verified `Token`); works awaited or not, as `token.revoke()`.
+    def decode(self, raw_jwt: str) -> Token:
+        """`raw_jwt` verified with this configuration (the errors of `Token(raw_jwt)`)."""
+        return Token(raw_jwt, state=self._state)
 
-        The 1.0 docs call it without await: the revocation starts at once either way, and
-        awaiting the task waits for it and raises its errors.
-        """
-        return token.revoke()
-
-    @classmethod
-    async def revoke_all(cls, identity: Any) -> None:
+    async def revoke_all(self, identity: Any) -> None:
         """Revoke every token of `identity` issued before this call.
 
         identity: the identity the tokens were created for (compared as `str(identity)`).
@@ -152,8 +229,30 @@ class JWT(metaclass=_ShowsState):
         the same second, are unaffected. Raises ConfigurationConflictError without a
         blacklist, or with one that does not implement `register_identity`.
         """
-        state = current_state()
-        await revoke_identity(state.require_blacklist(), str(identity), state.longest_lifetime)
+        await self._state.require_revocations().revoke_identity(str(identity))
+
+    async def open(self) -> None:
+        """Open the blacklist (and fill it from the journal); an app's start does this."""
+        if self._state.revocations is not None:
+            await self._state.revocations.open()
+
+    async def close(self) -> None:
+        """Close the blacklist; an app's stop does this."""
+        if self._state.revocations is not None:
+            await self._state.revocations.close()
+
+
+def _complete(state: JWTState) -> None:
+    """Check and lock the configuration, and create what revoking needs."""
+    state.close()
+    blacklist = _create_blacklist(state.config)
+    if blacklist is not None:
+        state.revocations = Revocations(
+            blacklist,
+            state.config.revocation_journal,
+            keep_cutoffs_for=state.longest_lifetime,
+            poll_seconds=state.config.journal_poll_seconds,
+        )
 
 
 def _create_blacklist(config: Config) -> BlacklistABC | None:
@@ -164,7 +263,7 @@ def _create_blacklist(config: Config) -> BlacklistABC | None:
         warnings.warn(
             "use_blacklist is on but no blacklist_class is set: falling back to InMemoryBlacklist",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
         blacklist_class = InMemoryBlacklist
     return blacklist_class(**(config.blacklist_init_kwargs or {}))
@@ -181,8 +280,8 @@ def _wire(app: Sanic[Any, Any]) -> None:
     setattr(app.ctx, _WIRED, True)
     for error in ERRORS:
         app.error_handler.add(error.exception, _dispatch(error.name))
-    app.register_listener(_open_blacklist, "before_server_start")
-    app.register_listener(_close_blacklist, "after_server_stop")
+    app.register_listener(_open_revocations, "before_server_start")
+    app.register_listener(_close_revocations, "after_server_stop")
 
 
 def _dispatch(name: str) -> Any:
@@ -193,13 +292,9 @@ def _dispatch(name: str) -> Any:
     return respond
 
 
-async def _open_blacklist(app: Sanic[Any, Any]) -> None:
-    blacklist = state_of(app).blacklist
-    if blacklist is not None:
-        await blacklist.open()
+async def _open_revocations(app: Sanic[Any, Any]) -> None:
+    await TokenManager.of(app).open()
 
 
-async def _close_blacklist(app: Sanic[Any, Any]) -> None:
-    blacklist = state_of(app).blacklist
-    if blacklist is not None:
-        await blacklist.close()
+async def _close_revocations(app: Sanic[Any, Any]) -> None:
+    await TokenManager.of(app).close()

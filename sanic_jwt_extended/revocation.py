@@ -1,13 +1,16 @@
-"""Revoking tokens, and asking the blacklist whether a token was revoked.
+"""Revoking tokens, and asking whether a token was revoked: one app's `Revocations`.
 
 Any failure of the blacklist becomes BlacklistUnavailableError (503): a request whose
-token cannot be checked is refused, never let through. Every function takes the
-blacklist it works on; which app's blacklist that is was decided by the caller.
+token cannot be checked is refused, never let through. With a revocation journal, each
+revocation is written there first (its own errors pass as they are, e.g. a database's),
+and the blacklist is filled from it when the server starts, so that no restart forgets
+one; a blacklist of one process also follows what other processes record meanwhile.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable
@@ -17,10 +20,10 @@ from typing import TYPE_CHECKING, TypeVar
 from sanic import Request
 from sanic.exceptions import ServerError
 
-from .exceptions import BlacklistUnavailableError, JWTExtendedException
+from .blacklist import BlacklistABC, Cutoff, CutoffBlacklist, RevocationJournal
+from .exceptions import BlacklistUnavailableError, ConfigurationConflictError, JWTExtendedException
 
 if TYPE_CHECKING:
-    from .blacklist import BlacklistABC
     from .protocols import TokenFacts
 
 logger = logging.getLogger(__name__)
@@ -35,20 +38,102 @@ _PENDING = "sanic_jwt_extended_revocations"
 _in_flight: set[asyncio.Task[None]] = set()
 
 
-def schedule_revocation(blacklist: BlacklistABC, token: TokenFacts) -> asyncio.Task[None]:
-    """Start registering `token` with `blacklist` and return the task doing it."""
-    task = asyncio.ensure_future(_guarded(blacklist.register(token)))
-    _in_flight.add(task)
-    task.add_done_callback(_finished)
-    try:
-        request = Request.get_current()
-    except ServerError:  # not inside a request
+class Revocations:
+    """One app's blacklist, and its journal when it has one, behind one interface.
+
+    `keep_cutoffs_for` is the longest any token lives (None: some never expire): how long
+    a `revoke_all` cut-off must be kept.
+    """
+
+    def __init__(
+        self,
+        blacklist: BlacklistABC,
+        journal: RevocationJournal | None,
+        *,
+        keep_cutoffs_for: timedelta | None,
+        poll_seconds: float,
+    ) -> None:
+        if journal is not None and not isinstance(blacklist, CutoffBlacklist):
+            raise ConfigurationConflictError(
+                f"a revocation_journal needs a CutoffBlacklist; {type(blacklist).__name__} "
+                "is not one"
+            )
+        self.blacklist = blacklist
+        self._journal = journal
+        self._keep_cutoffs_for = keep_cutoffs_for
+        self._poll_seconds = poll_seconds
+        self._journal_position = 0
+        self._follower: asyncio.Task[None] | None = None
+
+    def schedule(self, token: TokenFacts) -> asyncio.Task[None]:
+        """Start revoking `token` and return the task doing it.
+
+        Inside a request, the protected view's response also waits for it.
+        """
+        task = asyncio.ensure_future(self._revoke(token))
+        _in_flight.add(task)
+        task.add_done_callback(_finished)
+        try:
+            request = Request.get_current()
+        except ServerError:  # not inside a request
+            return task
+        pending: list[asyncio.Task[None]] | None = getattr(request.ctx, _PENDING, None)
+        if pending is None:
+            setattr(request.ctx, _PENDING, pending := [])
+        pending.append(task)
         return task
-    pending: list[asyncio.Task[None]] | None = getattr(request.ctx, _PENDING, None)
-    if pending is None:
-        setattr(request.ctx, _PENDING, pending := [])
-    pending.append(task)
-    return task
+
+    async def revoke_identity(self, identity: str) -> None:
+        """Revoke every token of `identity` issued until now."""
+        issued_until = time.time()
+        await self._record(Cutoff.of_identity(identity, issued_until, self._keep_cutoffs_for))
+        await _guarded(
+            self.blacklist.register_identity(identity, issued_until, self._keep_cutoffs_for)
+        )
+
+    async def is_revoked(self, token: TokenFacts) -> bool:
+        return await _guarded(self.blacklist.is_blacklisted(token))
+
+    async def open(self) -> None:
+        """Open the blacklist; fill it from the journal, and follow it if not shared."""
+        await self.blacklist.open()
+        if self._journal is None:
+            return
+        await self.catch_up()
+        if isinstance(self.blacklist, CutoffBlacklist) and not self.blacklist.shared:
+            self._follower = asyncio.ensure_future(self._follow())
+
+    async def close(self) -> None:
+        if self._follower is not None:
+            self._follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._follower
+            self._follower = None
+        await self.blacklist.close()
+
+    async def catch_up(self) -> None:
+        """Store in the blacklist what the journal recorded since last asked."""
+        if self._journal is None:
+            return
+        cutoffs, self._journal_position = await self._journal.read(self._journal_position)
+        if cutoffs:
+            await _guarded(self.blacklist.apply(cutoffs))
+
+    async def _follow(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_seconds)
+            try:
+                await self.catch_up()
+            except Exception as error:  # the next turn tries again
+                logger.warning("Reading the revocation journal failed: %s", error)
+
+    async def _revoke(self, token: TokenFacts) -> None:
+        await self._record(Cutoff.of_token(token))
+        await _guarded(self.blacklist.register(token))
+
+    async def _record(self, cutoff: Cutoff) -> None:
+        if self._journal is not None:
+            await self._journal.record([cutoff])
 
 
 async def settle_revocations(request: Request) -> None:
@@ -57,17 +142,6 @@ async def settle_revocations(request: Request) -> None:
     if pending:
         setattr(request.ctx, _PENDING, None)
         await asyncio.gather(*pending)
-
-
-async def revoke_identity(
-    blacklist: BlacklistABC, identity: str, keep_for: timedelta | None
-) -> None:
-    """Revoke every token of `identity` issued until now; keep the cut-off `keep_for`."""
-    await _guarded(blacklist.register_identity(identity, time.time(), keep_for))
-
-
-async def is_revoked(blacklist: BlacklistABC, token: TokenFacts) -> bool:
-    return await _guarded(blacklist.is_blacklisted(token))
 
 
 async def _guarded(call: Awaitable[Result]) -> Result:

@@ -23,6 +23,7 @@ from .exceptions import ConfigurationConflictError
 from .handlers import Handlers
 from .keys import KeyRing
 from .protocols import TokenType
+from .revocation import Revocations
 from .verification import Verifier
 
 _STATE_ATTRIBUTE = "sanic_jwt_extended"
@@ -38,7 +39,8 @@ class JWTState:
 
     config: Config = field(default_factory=Config)
     handler: Handlers = field(default_factory=Handlers)
-    blacklist: BlacklistABC | None = None
+    # Set when initialising closes, when use_blacklist is on.
+    revocations: Revocations | None = None
     # Derived once when initialising closes, so that requests only read them.
     keys: KeyRing | None = None
     verifier: Verifier | None = None
@@ -70,11 +72,15 @@ class JWTState:
         """Tokens carry a CSRF value only when they may travel in cookies."""
         return self.config.csrf_protect and "cookies" in self.locations
 
-    def require_blacklist(self) -> BlacklistABC:
-        """The blacklist, for revoking; ConfigurationConflictError when there is none."""
-        if self.blacklist is None:
+    @property
+    def blacklist(self) -> BlacklistABC | None:
+        return None if self.revocations is None else self.revocations.blacklist
+
+    def require_revocations(self) -> Revocations:
+        """For revoking; ConfigurationConflictError when there is no blacklist."""
+        if self.revocations is None:
             raise ConfigurationConflictError("revoking tokens needs use_blacklist = True")
-        return self.blacklist
+        return self.revocations
 
 
 # The state of the app initialised last: the class-level API's notion of "the" app.

@@ -21,7 +21,6 @@ import jwt
 from .claims import claims_to_store, read_private_claims, read_public_claims
 from .exceptions import ConfigurationConflictError
 from .protocols import TokenType
-from .revocation import schedule_revocation
 from .state import JWTState, current_state
 
 __all__ = ["Token", "TokenOptions", "TokenType", "encode_token"]
@@ -243,7 +242,7 @@ class Token:
         protected view, the response also waits for it. Raises ConfigurationConflictError
         at once when the app has no blacklist (`use_blacklist` off).
         """
-        return schedule_revocation(self._state.require_blacklist(), self)
+        return self._state.require_revocations().schedule(self)
 
     def __repr__(self) -> str:
         return f"<Token {self.type} sub={self.sub!r} jti={self.jti.hex}>"

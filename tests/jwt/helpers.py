@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sanic import Request, Sanic
@@ -11,6 +11,7 @@ from sanic.response import HTTPResponse, json
 from sanic.views import HTTPMethodView
 
 from sanic_jwt_extended import JWT, jwt_optional, jwt_required, refresh_jwt_required
+from sanic_jwt_extended.blacklist import Cutoff
 from sanic_jwt_extended.tokens import Token
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs512-" + "x" * 32
@@ -120,3 +121,19 @@ def build_app(**options: Any) -> Sanic:
             setattr(manager.config, name, value)
     add_views(app)
     return app
+
+
+class ListJournal:
+    """A revocation journal kept in a list, shared by the apps of a test as a database
+    table would be by the processes of a service."""
+
+    def __init__(self) -> None:
+        self.entries: list[Cutoff] = []
+        self.reads = 0
+
+    async def record(self, cutoffs: Sequence[Cutoff]) -> None:
+        self.entries.extend(cutoffs)
+
+    async def read(self, after: int) -> tuple[list[Cutoff], int]:
+        self.reads += 1
+        return self.entries[after:], len(self.entries)

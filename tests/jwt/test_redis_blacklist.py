@@ -18,7 +18,7 @@ from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 from sanic_jwt_extended.tokens import Token
 from tests.helpers import bearer
 
-from .helpers import AppFactory
+from .helpers import AppFactory, ListJournal
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -210,3 +210,54 @@ async def test_a_redis_that_is_gone_refuses_requests_with_503(make_app: AppFacto
     with pytest.raises(BlacklistUnavailableError):
         await JWT.blacklist.ping()
     await JWT.blacklist.close()
+
+
+async def test_a_cut_off_never_moves_back(
+    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+) -> None:
+    """Concurrent revoke_alls land in any order; the latest moment is the one kept."""
+    make_redis_app()
+    assert JWT.blacklist is not None
+    moments = [1_000_000.25 + step for step in (3, 9, 1, 7, 5, 2, 8)]
+    await asyncio.gather(
+        *(
+            JWT.blacklist.register_identity("alice", moment, timedelta(hours=1))
+            for moment in moments
+        )
+    )
+    await JWT.blacklist.register_identity("alice", 5.0, timedelta(hours=2))  # much earlier
+    key = f"{key_prefix}:identity:alice"
+    assert float(await redis.get(key)) == max(moments)
+    # The earlier cut-off still asked for the entry to be kept longer: it is.
+    assert await redis.ttl(key) > 3600
+
+
+async def test_a_client_the_app_owns_is_used_and_left_open(
+    make_app: AppFactory, redis_url: str, key_prefix: str, redis_commands: list[str]
+) -> None:
+    client = Redis.from_url(redis_url)
+    app = make_app(
+        use_blacklist=True,
+        blacklist_class=RedisBlacklist,
+        blacklist_init_kwargs={"client": client, "key_prefix": key_prefix},
+    )
+    raw = JWT.create_access_token("alice")
+    _, response = await app.asgi_client.post("/logout", headers=bearer(raw))
+    assert response.status == 200
+    assert await status_of(app, raw) == 401  # the app's start and stop ran meanwhile
+    assert await client.ping()  # still open: the app closes its own client only
+    await client.aclose()
+
+
+async def test_a_redis_that_lost_its_data_is_filled_from_the_journal(
+    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+) -> None:
+    journal = ListJournal()
+    app = make_redis_app(revocation_journal=journal)
+    raw = JWT.create_access_token("alice")
+    _, response = await app.asgi_client.post("/logout", headers=bearer(raw))
+    assert response.status == 200
+    await redis.delete(*[key async for key in redis.scan_iter(f"{key_prefix}:*")])
+    assert await status_of(make_redis_app(), raw) == 200  # forgotten, without the journal
+
+    assert await status_of(make_redis_app(revocation_journal=journal), raw) == 401
