@@ -80,6 +80,12 @@ class Cutoff:
         return cls(jti_key(token.jti.hex), EVERY_TOKEN, expires_at)
 
     @classmethod
+    def of_family(cls, family: str, keep_for: timedelta | None) -> Cutoff:
+        """The end of a family: every token of it, kept while any could be alive."""
+        expires_at = None if keep_for is None else time.time() + keep_for.total_seconds()
+        return cls(family_key(family), EVERY_TOKEN, expires_at)
+
+    @classmethod
     def of_identity(cls, identity: str, until: float, keep_for: timedelta | None) -> Cutoff:
         """The revocation of every token of `identity` issued up to `until`."""
         expires_at = None if keep_for is None else time.time() + keep_for.total_seconds()
@@ -100,9 +106,15 @@ def identity_key(identity: str) -> str:
     return f"identity:{identity}"
 
 
+def family_key(family: str) -> str:
+    return f"family:{family}"
+
+
 def keys_of(token: TokenFacts) -> tuple[str, ...]:
     """Every key a token is filed under: a cut-off under any of them can refuse it."""
-    return jti_key(token.jti.hex), identity_key(token.identity)
+    if token.family is None:
+        return jti_key(token.jti.hex), identity_key(token.identity)
+    return jti_key(token.jti.hex), identity_key(token.identity), family_key(token.family)
 
 
 class RevocationJournal(Protocol):
@@ -210,6 +222,11 @@ class CutoffBlacklist(BlacklistABC):
     async def read(self, keys: Sequence[str]) -> list[float | None]:
         """The cut-off stored under each of `keys`, in order (None: none)."""
 
+    @abstractmethod
+    async def spend(self, token: TokenFacts) -> float | None:
+        """Mark refresh `token` spent, atomically; None if this call spent it, else when
+        an earlier call did (a POSIX timestamp). Kept while the token could be accepted."""
+
     async def register(self, token: TokenFacts) -> None:
         await self.apply([Cutoff.of_token(token)])
 
@@ -241,6 +258,13 @@ class InMemoryBlacklist(CutoffBlacklist):
             stacklevel=2,
         )
         self._cutoffs: dict[str, float] = {}
+        self._spent: dict[str, float] = {}
+
+    async def spend(self, token: TokenFacts) -> float | None:
+        earlier = self._spent.get(token.jti.hex)
+        if earlier is None:  # no await since the look-up: no other spend came between
+            self._spent[token.jti.hex] = time.time()
+        return earlier
 
     async def apply(self, cutoffs: Sequence[Cutoff]) -> None:
         for cutoff in cutoffs:
@@ -345,6 +369,18 @@ class RedisBlacklist(CutoffBlacklist):
                         keys=[key], args=[repr(cutoff.until), milliseconds], client=pipeline
                     )
                 await pipeline.execute()
+
+    async def spend(self, token: TokenFacts) -> float | None:
+        key = self._prefixed(f"spent:{token.jti.hex}")
+        with self._reachable() as redis:
+            # SET NX: of concurrent spends on any host, exactly one sets the key.
+            first = await redis.set(
+                key, repr(time.time()), nx=True, ex=Cutoff.of_token(token).seconds_left()
+            )
+            if first:
+                return None
+            earlier = await redis.get(key)
+        return time.time() if earlier is None else float(earlier)
 
     async def read(self, keys: Sequence[str]) -> list[float | None]:
         values = await self._look_up([self._prefixed(key) for key in keys])

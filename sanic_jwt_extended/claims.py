@@ -15,7 +15,7 @@ from .exceptions import ConfigurationConflictError
 
 REGISTERED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "nbf", "iat", "jti"})
 # Claims the extension itself writes besides the registered ones.
-EXTENSION_CLAIMS = frozenset({"fresh", "csrf", "type"})
+EXTENSION_CLAIMS = frozenset({"fresh", "csrf", "type", "family"})
 
 
 def reserved_claims(acl_claim: str) -> frozenset[str]:

@@ -73,6 +73,10 @@ class Config(ReadOnlyAfterInit):
     # a blacklist of one process reads what others wrote there every so many seconds.
     revocation_journal: RevocationJournal | None = None
     journal_poll_seconds: float = 1.0
+    # Refresh-token families: each refresh spends its token and hands out the next one; a
+    # spent token presented again after the grace period ends its whole family.
+    refresh_token_rotation: bool = False
+    refresh_reuse_grace: timedelta = timedelta(seconds=10)
     # How many verified tokens each app remembers, so that a token sent again skips the
     # signature and parsing (its time claims and revocation are still checked); 0: none.
     verified_token_cache_size: int = 10_000
@@ -86,6 +90,13 @@ class Config(ReadOnlyAfterInit):
             value = getattr(self, name)
             if value is not False and not isinstance(value, timedelta):
                 raise ConfigurationConflictError(f"{name} must be a timedelta or False")
+        grace = self.refresh_reuse_grace
+        if not isinstance(grace, timedelta) or grace < timedelta(0):
+            raise ConfigurationConflictError("refresh_reuse_grace must be a timedelta, 0 or more")
+        if self.refresh_token_rotation and not self.use_blacklist:
+            raise ConfigurationConflictError(
+                "refresh_token_rotation needs use_blacklist = True: spent tokens live there"
+            )
         if not isinstance(self.leeway, timedelta):
             raise ConfigurationConflictError("leeway must be a timedelta")
         size = self.verified_token_cache_size

@@ -27,6 +27,7 @@ __all__ = [
     "JWTDecodeError",
     "JWTExtendedException",
     "NoAuthorizationError",
+    "RefreshTokenReusedError",
     "RevokedTokenError",
     "TokenRefusedError",
     "WrongTokenError",
@@ -71,6 +72,13 @@ class WrongTokenError(TokenRefusedError):
 
 class RevokedTokenError(TokenRefusedError):
     """The token, or every token of its subject, has been revoked."""
+
+
+class RefreshTokenReusedError(TokenRefusedError):
+    """A refresh token already spent by a rotation came back after the grace period.
+
+    Someone holds a copy: the token's whole family (its session) has been ended.
+    """
 
 
 class FreshTokenRequiredError(TokenRefusedError):

@@ -26,6 +26,7 @@ from .exceptions import (
     InvalidTokenError,
     JWTDecodeError,
     NoAuthorizationError,
+    RefreshTokenReusedError,
     RevokedTokenError,
     WrongTokenError,
 )
@@ -107,6 +108,14 @@ ERRORS: tuple[ErrorKind, ...] = (
     ErrorKind("wrong_token", WrongTokenError, 422),
     ErrorKind(
         "revoked_token", RevokedTokenError, 401, "Token has been revoked.", Challenge.INVALID_TOKEN
+    ),
+    # A copy of a spent refresh token is in someone's hands: the session is over for both.
+    ErrorKind(
+        "refresh_token_reused",
+        RefreshTokenReusedError,
+        401,
+        "Refresh token reuse detected: the session has ended.",
+        Challenge.INVALID_TOKEN,
     ),
     # The token is valid but not enough here: the client must log in again, so it is
     # "invalid for other reasons" (RFC 6750 3.1), said in the description.

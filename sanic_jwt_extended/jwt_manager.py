@@ -10,6 +10,7 @@ needs) never depends on which app was initialised last.
 from __future__ import annotations
 
 import asyncio
+import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,11 +20,12 @@ from sanic import Request, Sanic
 
 from .blacklist import BlacklistABC, InMemoryBlacklist
 from .config import Config
+from .exceptions import ConfigurationConflictError, RefreshTokenReusedError, WrongTokenError
 from .handlers import ERRORS, Handlers
 from .openapi import publish
 from .revocation import Revocations
 from .state import JWTState, attach, current_state, latest_state, state_of
-from .tokens import Token, TokenOptions, encode_token
+from .tokens import Token, TokenOptions, encode_token, new_family
 
 # Set on app.ctx once the app's error handlers and listeners are registered, so that
 # initialising the same app again does not register them twice.
@@ -216,6 +218,46 @@ class TokenManager:
         """
         return encode_token(self._state, "refresh", identity, role, None, **options)
 
+    @staticmethod
+    def new_family() -> str:
+        """A new family id, for the access and refresh tokens of one login."""
+        return new_family()
+
+    async def rotate(
+        self, token: Token, role: str | None = None, **options: Unpack[TokenOptions]
+    ) -> str:
+        """Spend refresh `token` and return the next refresh token of its family.
+
+        role, options: those of `create_refresh_token`, for the next token (say, the role
+        read again); its family is `token`'s, or a new one for a token that had none.
+
+        Of concurrent rotations of one token, on any worker sharing the blacklist, one
+        spends it. Presented again within `refresh_reuse_grace` of that, it is a client
+        retrying, and gets a next token too. After the grace period it is reuse: someone
+        kept a copy, so the family ends (all its tokens are refused, everywhere) and
+        RefreshTokenReusedError (401) is raised.
+        """
+        config = self.config
+        if not config.refresh_token_rotation:
+            raise ConfigurationConflictError("rotate() needs refresh_token_rotation = True")
+        if token.type != "refresh":
+            raise WrongTokenError("Only refresh tokens can be rotated", token=token)
+        revocations = self._state.require_revocations()
+        spent_at = await revocations.spend(token)
+        grace = config.refresh_reuse_grace.total_seconds()
+        if spent_at is not None and time.time() - spent_at > grace:
+            if token.family is not None:
+                await revocations.end_family(token.family)
+            raise RefreshTokenReusedError(
+                "Refresh token reuse detected: the session has ended", token=token
+            )
+        options["family"] = token.family or new_family()
+        return self.create_refresh_token(token.identity, role, **options)
+
+    async def end_family(self, family: str) -> None:
+        """Refuse every token of `family` from now on (a logout, a session ended)."""
+        await self._state.require_revocations().end_family(family)
+
     def decode(self, raw_jwt: str) -> Token:
         """`raw_jwt` verified with this configuration (the errors of `Token(raw_jwt)`)."""
         return Token(raw_jwt, state=self._state)
@@ -252,6 +294,9 @@ def _complete(state: JWTState) -> None:
             state.config.revocation_journal,
             keep_cutoffs_for=state.longest_lifetime,
             poll_seconds=state.config.journal_poll_seconds,
+            needs_cutoffs=(
+                state.config.revocation_journal is not None or state.config.refresh_token_rotation
+            ),
         )
 
 

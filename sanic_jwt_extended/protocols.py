@@ -32,6 +32,10 @@ class TokenFacts(Protocol):
         """`iat` as a POSIX timestamp, with microseconds: compared to `revoke_all` cut-offs."""
 
     @property
+    def family(self) -> str | None:
+        """The family (the login session) the token belongs to; None outside rotation."""
+
+    @property
     def refused_after(self) -> datetime | None:
         """When the token stops being accepted anyway (None: never); no revocation need
         be kept past it."""

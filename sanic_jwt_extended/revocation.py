@@ -42,7 +42,8 @@ class Revocations:
     """One app's blacklist, and its journal when it has one, behind one interface.
 
     `keep_cutoffs_for` is the longest any token lives (None: some never expire): how long
-    a `revoke_all` cut-off must be kept.
+    a `revoke_all` cut-off, or a family's end, must be kept. `needs_cutoffs`: the
+    configuration relies on a `CutoffBlacklist` (a journal, rotation); refused without.
     """
 
     def __init__(
@@ -52,11 +53,12 @@ class Revocations:
         *,
         keep_cutoffs_for: timedelta | None,
         poll_seconds: float,
+        needs_cutoffs: bool,
     ) -> None:
-        if journal is not None and not isinstance(blacklist, CutoffBlacklist):
+        if needs_cutoffs and not isinstance(blacklist, CutoffBlacklist):
             raise ConfigurationConflictError(
-                f"a revocation_journal needs a CutoffBlacklist; {type(blacklist).__name__} "
-                "is not one"
+                f"a revocation_journal and refresh_token_rotation need a CutoffBlacklist; "
+                f"{type(blacklist).__name__} is not one"
             )
         self.blacklist = blacklist
         self._journal = journal
@@ -93,6 +95,23 @@ class Revocations:
 
     async def is_revoked(self, token: TokenFacts) -> bool:
         return await _guarded(self.blacklist.is_blacklisted(token))
+
+    async def end_family(self, family: str) -> None:
+        """Revoke every token of `family`, access and refresh, issued or to come."""
+        cutoff = Cutoff.of_family(family, self._keep_cutoffs_for)
+        await self._record(cutoff)
+        await _guarded(self._cutoff_blacklist().apply([cutoff]))
+
+    async def spend(self, token: TokenFacts) -> float | None:
+        """Mark refresh `token` spent: None if this call did, else when it was spent."""
+        return await _guarded(self._cutoff_blacklist().spend(token))
+
+    def _cutoff_blacklist(self) -> CutoffBlacklist:
+        if not isinstance(self.blacklist, CutoffBlacklist):
+            raise ConfigurationConflictError(
+                f"families need a CutoffBlacklist; {type(self.blacklist).__name__} is not one"
+            )
+        return self.blacklist
 
     async def open(self) -> None:
         """Open the blacklist; fill it from the journal, and follow it if not shared."""

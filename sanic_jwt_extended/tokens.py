@@ -23,7 +23,7 @@ from .exceptions import ConfigurationConflictError
 from .protocols import TokenType
 from .state import JWTState, current_state
 
-__all__ = ["Token", "TokenOptions", "TokenType", "encode_token"]
+__all__ = ["Token", "TokenOptions", "TokenType", "encode_token", "new_family"]
 
 
 class TokenOptions(TypedDict, total=False):
@@ -36,6 +36,12 @@ class TokenOptions(TypedDict, total=False):
     aud: str | list[str] | None
     nbf: datetime | float | None
     issued_at: datetime | float | None
+    family: str | None
+
+
+def new_family() -> str:
+    """A new family id: random, and meaningless outside the tokens that carry it."""
+    return secrets.token_urlsafe(16)
 
 
 def encode_token(
@@ -52,6 +58,7 @@ def encode_token(
     aud: str | list[str] | None = None,
     nbf: datetime | float | None = None,
     issued_at: datetime | float | None = None,
+    family: str | None = None,
 ) -> str:
     """Build, sign and serialise one token; the JWT class methods are thin calls to this."""
     config = state.config
@@ -71,6 +78,10 @@ def encode_token(
         payload["fresh"] = bool(fresh)
     if state.uses_csrf:
         payload["csrf"] = secrets.token_urlsafe(16)
+    if family is None and token_type == "refresh" and config.refresh_token_rotation:
+        family = new_family()  # a refresh token outside any family starts one: a login
+    if family is not None:
+        payload["family"] = family
     now = _issue_moment(issued_at)
     payload.update(sub=str(identity), iat=now, nbf=now if nbf is None else _timestamp(nbf))
     payload["jti"] = uuid.uuid4().hex
@@ -161,6 +172,11 @@ class Token:
     @property
     def fresh(self) -> bool | None:
         return self._claims.fresh
+
+    @property
+    def family(self) -> str | None:
+        """The family (login session) the token belongs to; None when it has none."""
+        return self._claims.family
 
     @property
     def csrf(self) -> str | None:

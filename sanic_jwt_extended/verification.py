@@ -64,6 +64,7 @@ class VerifiedClaims:
     role: str | None
     fresh: bool | None
     csrf: str | None
+    family: str | None
     iss: str | None
     sub: str
     aud: str | list[str] | None
@@ -118,6 +119,7 @@ class Verifier:
             role=_claim(payload, self._acl_claim, str),
             fresh=_claim(payload, "fresh", bool),
             csrf=_claim(payload, "csrf", str),
+            family=_claim(payload, "family", str),
             iss=_claim(payload, "iss", str),
             sub=payload["sub"],
             aud=_audience(payload),

@@ -10,7 +10,13 @@ from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 from sanic.views import HTTPMethodView
 
-from sanic_jwt_extended import JWT, jwt_optional, jwt_required, refresh_jwt_required
+from sanic_jwt_extended import (
+    JWT,
+    TokenManager,
+    jwt_optional,
+    jwt_required,
+    refresh_jwt_required,
+)
 from sanic_jwt_extended.blacklist import Cutoff
 from sanic_jwt_extended.tokens import Token
 
@@ -100,6 +106,15 @@ def add_views(app: Sanic) -> None:
     async def issue(request: Request, identity: str) -> HTTPResponse:
         """Issues tokens inside a request: they must use this request's app."""
         return json({"access_token": JWT.create_access_token(identity, fresh=True)})
+
+    @app.post("/rotate")
+    @refresh_jwt_required
+    async def rotate(request: Request, token: Token) -> HTTPResponse:
+        """What a service's /refresh does with rotation on: the next pair of the family."""
+        manager = TokenManager.of(request.app)
+        refresh = await manager.rotate(token)
+        access = manager.create_access_token(token.identity, family=token.family)
+        return json({"access_token": access, "refresh_token": refresh})
 
     app.add_route(ItemView.as_view(), "/items")
 
