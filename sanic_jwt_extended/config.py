@@ -39,6 +39,9 @@ class Config(ReadOnlyAfterInit):
     public_key: str | bytes | None = None
     private_key: str | bytes | None = None
     algorithm: str = "HS256"
+    # Older keys that verify only (a key ring, see keys.py): secrets for HS*, PEM keys
+    # (public, or private whose public half is used) otherwise.
+    verify_only_keys: list[str | bytes] = field(default_factory=list)
     decode_algorithms: list[str] | None = None  # None: [algorithm]
     # Registered claims set on every token, and verified on decode when set.
     default_iss: str | None = None

@@ -125,6 +125,11 @@ class JWT(metaclass=_ShowsState):
         return token.revoke()
 
     @classmethod
+    def jwks(cls) -> dict[str, list[dict[str, str]]]:
+        """`TokenManager.jwks`, for the app serving the request (else initialised last)."""
+        return TokenManager(current_state()).jwks()
+
+    @classmethod
     async def revoke_all(cls, identity: Any) -> None:
         """`TokenManager.revoke_all`, for the app serving the request (else the app
         initialised last)."""
@@ -257,6 +262,14 @@ class TokenManager:
     async def end_family(self, family: str) -> None:
         """Refuse every token of `family` from now on (a logout, a session ended)."""
         await self._state.require_revocations().end_family(family)
+
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        """The public keys of the ring as a JWK Set (RFC 7517), for other services to
+        verify tokens with (PyJWT's `PyJWKClient`, say): `kty`, `kid`, `alg`, `use` and
+        the public parameters of each key, the signing key first. An HS* ring has no
+        public key: ConfigurationConflictError."""
+        assert self._state.keys is not None  # set when initialising closed
+        return self._state.keys.jwks()
 
     def decode(self, raw_jwt: str) -> Token:
         """`raw_jwt` verified with this configuration (the errors of `Token(raw_jwt)`)."""

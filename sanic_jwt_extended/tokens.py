@@ -98,7 +98,7 @@ def encode_token(
         payload,
         state.keys.signing_key,
         algorithm=state.keys.algorithm,
-        headers={"class": token_type},
+        headers={"class": token_type, "kid": state.keys.signing_kid},
         json_encoder=config.json_encoder,
     )
 

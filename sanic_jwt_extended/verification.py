@@ -134,10 +134,8 @@ class Verifier:
         if not _COMPACT_JWS.fullmatch(raw_jwt):
             raise InvalidTokenError("Not a JWT: expected three base64url segments")
         try:
-            decoded = self._keys.decoder.decode_complete(
+            decoded = self._keys.decode(
                 raw_jwt,
-                self._keys.verification_key,
-                algorithms=self._algorithms,
                 options=self._options,
                 audience=self._audience,
                 issuer=self._issuer,

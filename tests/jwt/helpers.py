@@ -1,11 +1,20 @@
-"""The extension tests' app: every decorator on a small set of views, built with given options."""
+"""The extension tests' helpers: an app with every decorator on a few views, built with
+given options; a journal and a 1.0-style blacklist; key pairs; forged tokens."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json as json_module
+import time
 import uuid
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache
+from typing import Any, NamedTuple
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse, json
 from sanic.views import HTTPMethodView
@@ -17,7 +26,8 @@ from sanic_jwt_extended import (
     jwt_required,
     refresh_jwt_required,
 )
-from sanic_jwt_extended.blacklist import Cutoff
+from sanic_jwt_extended.blacklist import BlacklistABC, Cutoff
+from sanic_jwt_extended.protocols import TokenFacts
 from sanic_jwt_extended.tokens import Token
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs512-" + "x" * 32
@@ -152,3 +162,121 @@ class ListJournal:
     async def read(self, after: int) -> tuple[list[Cutoff], int]:
         self.reads += 1
         return self.entries[after:], len(self.entries)
+
+
+class OnlyJtis(BlacklistABC):
+    """A 1.0-style blacklist: register and is_blacklisted, nothing more."""
+
+    def __init__(self) -> None:
+        self.revoked: set[str] = set()
+
+    async def register(self, token: TokenFacts) -> None:
+        self.revoked.add(token.jti.hex)
+
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
+        return token.jti.hex in self.revoked
+
+
+# --- keys ----------------------------------------------------------------------------
+
+OTHER_SECRET = "another-secret-long-enough-for-hs512-too-" + "y" * 40
+
+
+class KeyPair(NamedTuple):
+    private: str
+    public: str
+
+
+GENERATORS: dict[str, Callable[[], Any]] = {
+    "rsa": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
+    "p256": lambda: ec.generate_private_key(ec.SECP256R1()),
+    "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+    "p521": lambda: ec.generate_private_key(ec.SECP521R1()),
+    "secp256k1": lambda: ec.generate_private_key(ec.SECP256K1()),
+    "ed25519": ed25519.Ed25519PrivateKey.generate,
+    "ed448": ed448.Ed448PrivateKey.generate,
+}
+
+
+def key_pair(kind: str, number: int = 0) -> KeyPair:
+    """Key pair `number` of `kind`, generated on first use and kept for the module."""
+    return _generate(kind, number)  # one cache key however the caller spells the call
+
+
+def private_key(kind: str, number: int = 0) -> Any:
+    """The key object of `key_pair(kind, number)`, for signing without parsing a PEM."""
+    return _generate_key(kind, number)
+
+
+@cache
+def _generate_key(kind: str, number: int) -> Any:
+    return GENERATORS[kind]()
+
+
+@cache
+def _generate(kind: str, number: int) -> KeyPair:
+    key = _generate_key(kind, number)
+    private = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    public = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return KeyPair(private.decode(), public.decode())
+
+
+# --- forging tokens -------------------------------------------------------------------
+
+ABSENT = object()  # a claim or header parameter left out
+HMACS = {"HS256": hashlib.sha256, "HS384": hashlib.sha384, "HS512": hashlib.sha512}
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _without_absent(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in values.items() if value is not ABSENT}
+
+
+def header(**changes: Any) -> dict[str, Any]:
+    """The JOSE header of an access token, with `changes` (ABSENT removes a parameter)."""
+    return _without_absent({"alg": "HS256", "typ": "JWT", "class": "access", **changes})
+
+
+def claims(**changes: Any) -> dict[str, Any]:
+    """Valid claims for "alice", with `changes` (ABSENT removes a claim)."""
+    now = int(time.time())
+    valid = {"sub": "alice", "iat": now, "nbf": now, "exp": now + 600, "jti": uuid.uuid4().hex}
+    return _without_absent({**valid, **changes})
+
+
+def _segment(part: Mapping[str, Any] | bytes) -> str:
+    """base64url of `part`; dicts as JSON in UTF-8, non-ASCII text left unescaped."""
+    if not isinstance(part, bytes):
+        part = json_module.dumps(part, ensure_ascii=False).encode()
+    return b64url(part)
+
+
+def forge(
+    head: Mapping[str, Any] | bytes | None = None,
+    payload: Mapping[str, Any] | bytes | None = None,
+    *,
+    mac: str = "HS256",
+    key: str | bytes = SECRET,
+    signature: bytes | None = None,
+    sign: Callable[[bytes], bytes] | None = None,
+) -> str:
+    """A compact JWS of `head` and `payload` (dicts are JSON-encoded, bytes taken as they are),
+    HMAC-signed with `key` (as an attacker would: any bytes, a PEM too), unless a
+    `signature` is given, or a `sign` function (say, an asymmetric key's) makes it."""
+    signing_input = f"{_segment(header() if head is None else head)}."
+    signing_input += _segment(claims() if payload is None else payload)
+    if sign is not None:
+        signature = sign(signing_input.encode())
+    if signature is None:
+        secret = key.encode() if isinstance(key, str) else key
+        signature = hmac.new(secret, signing_input.encode(), HMACS[mac]).digest()
+    return f"{signing_input}.{b64url(signature)}"

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from functools import cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from sanic import Sanic
 from sanic_testing import testing
 
@@ -24,54 +21,7 @@ from sanic_jwt_extended import JWT
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
 from tests.helpers import bearer
 
-from .helpers import SECRET, AppFactory, new_app
-
-OTHER_SECRET = "another-secret-long-enough-for-hs512-too-" + "y" * 40
-
-
-class KeyPair(NamedTuple):
-    private: str
-    public: str
-
-
-GENERATORS: dict[str, Callable[[], Any]] = {
-    "rsa": lambda: rsa.generate_private_key(public_exponent=65537, key_size=2048),
-    "p256": lambda: ec.generate_private_key(ec.SECP256R1()),
-    "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
-    "p521": lambda: ec.generate_private_key(ec.SECP521R1()),
-    "secp256k1": lambda: ec.generate_private_key(ec.SECP256K1()),
-    "ed25519": ed25519.Ed25519PrivateKey.generate,
-    "ed448": ed448.Ed448PrivateKey.generate,
-}
-
-
-def key_pair(kind: str, number: int = 0) -> KeyPair:
-    """Key pair `number` of `kind`, generated on first use and kept for the module."""
-    return _generate(kind, number)  # one cache key however the caller spells the call
-
-
-def private_key(kind: str, number: int = 0) -> Any:
-    """The key object of `key_pair(kind, number)`, for signing without parsing a PEM."""
-    return _generate_key(kind, number)
-
-
-@cache
-def _generate_key(kind: str, number: int) -> Any:
-    return GENERATORS[kind]()
-
-
-@cache
-def _generate(kind: str, number: int) -> KeyPair:
-    key = _generate_key(kind, number)
-    private = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return KeyPair(private.decode(), public.decode())
+from .helpers import OTHER_SECRET, SECRET, AppFactory, key_pair, new_app, private_key
 
 
 def options(algorithm: str, kind: str | None, number: int = 0) -> dict[str, Any]:
@@ -132,8 +82,10 @@ async def test_each_algorithm_signs_and_verifies_end_to_end(
     access = JWT.create_access_token("alice", fresh=True)
     refresh = JWT.create_refresh_token("alice")
 
-    # A standard JWS: the header names the algorithm, and PyJWT alone verifies it.
-    assert jwt.get_unverified_header(access) == {"alg": algorithm, "typ": "JWT", "class": "access"}
+    # A standard JWS: the header names the algorithm and the key, and PyJWT alone verifies it.
+    header = jwt.get_unverified_header(access)
+    assert header == {"alg": algorithm, "typ": "JWT", "class": "access", "kid": header["kid"]}
+    assert isinstance(header["kid"], str) and header["kid"]
     assert jwt.get_unverified_header(refresh)["alg"] == algorithm
     payload = jwt.decode(access, verification_key(kind), algorithms=[algorithm])
     assert payload["sub"] == "alice"

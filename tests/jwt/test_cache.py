@@ -63,14 +63,15 @@ def count_decodes(app: Sanic, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The raw tokens `app` decodes from now on, one entry per PyJWT decode."""
     keys = state_of(app).keys
     assert keys is not None
-    decode = keys.decoder.decode_complete
+    decoder = keys.keys[0].decoder  # the signing key's: the tokens here are the app's own
+    decode = decoder.decode_complete
     decoded: list[str] = []
 
     def counting(raw: str, *args: Any, **kwargs: Any) -> Any:
         decoded.append(raw)
         return decode(raw, *args, **kwargs)
 
-    monkeypatch.setattr(keys.decoder, "decode_complete", counting)
+    monkeypatch.setattr(decoder, "decode_complete", counting)
     return decoded
 
 

@@ -13,12 +13,11 @@ import pytest
 from sanic import Sanic
 
 from sanic_jwt_extended import JWT, TokenManager
-from sanic_jwt_extended.blacklist import BlacklistABC, Cutoff, InMemoryBlacklist
+from sanic_jwt_extended.blacklist import Cutoff, InMemoryBlacklist
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
-from sanic_jwt_extended.protocols import TokenFacts
 from tests.helpers import bearer
 
-from .helpers import SECRET, AppFactory, ListJournal
+from .helpers import SECRET, AppFactory, ListJournal, OnlyJtis
 
 
 def journaled_app(make_app: AppFactory, journal: ListJournal, **options: object) -> Sanic:
@@ -175,16 +174,3 @@ class PollCounting(ListJournal):
 class BrokenJournal(ListJournal):
     async def record(self, cutoffs: Sequence[Cutoff]) -> None:
         raise OSError("disk full")
-
-
-class OnlyJtis(BlacklistABC):
-    """A 1.0-style blacklist: register and is_blacklisted, nothing more."""
-
-    def __init__(self) -> None:
-        self.revoked: set[str] = set()
-
-    async def register(self, token: TokenFacts) -> None:
-        self.revoked.add(token.jti.hex)
-
-    async def is_blacklisted(self, token: TokenFacts) -> bool:
-        return token.jti.hex in self.revoked

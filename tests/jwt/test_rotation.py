@@ -22,8 +22,7 @@ from sanic_jwt_extended.exceptions import ConfigurationConflictError, RefreshTok
 from sanic_jwt_extended.tokens import Token
 from tests.helpers import bearer
 
-from .helpers import AppFactory
-from .test_journal import OnlyJtis
+from .helpers import AppFactory, OnlyJtis
 
 REUSED = {"msg": "Refresh token reuse detected: the session has ended."}
 
