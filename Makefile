@@ -37,5 +37,5 @@ bench: $(STAMP)
 # A new migration from the models' changes: `make migration NAME=add_sessions` (README, Migrations).
 migration: $(STAMP)
 	$(BIN)/tortoise makemigrations --name $(NAME)
-	$(BIN)/ruff format --quiet app/migrations
-	$(BIN)/ruff check --quiet --fix app/migrations
+	$(BIN)/ruff format --quiet app/db/migrations
+	$(BIN)/ruff check --quiet --fix app/db/migrations

@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sanic import Request, Sanic
-from sanic.exceptions import SanicException
 from sanic.http import Http
 from sanic.log import logger
 from sanic.response import BaseHTTPResponse
@@ -34,16 +33,21 @@ from sanic.worker.manager import WorkerManager
 from tortoise.exceptions import BaseORMException
 
 from app import create_app
-from app.admin import create_admin
+from app.accounts.admin import create_admin
 from app.db import migrate, prepare_schema
+from app.db.migrator import SchemaNotCurrent
 from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
-from app.logs import command_log, configure_logging
-from app.migrator import SchemaNotCurrent
+from app.exceptions import AccountChanged
 from app.schemas import Credentials
 from app.settings import Settings
+from app.web.logs import command_log, configure_logging
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 
 T = TypeVar("T")
+
+# Applied to every app `serve` builds, the main process's and each worker's: what a caller
+# adds to the service (the benchmark kit mounts its routes so).
+AppSetup = Callable[[Sanic[Any, Any]], None]
 
 # What a database that cannot be reached or opened raises (a refused connection is an
 # OSError, a SQLite file that cannot be opened a tortoise OperationalError), or one whose
@@ -61,8 +65,11 @@ MANAGER_TERMINATE = "__TERMINATE__"
 IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the command named by `argv`; failures end as one line on stderr and status 1."""
+def main(argv: list[str] | None = None, *, setup: AppSetup | None = None) -> int:
+    """Run the command named by `argv`; failures end as one line on stderr and status 1.
+
+    setup: applied to each app the server builds (see `serve`).
+    """
     args = _parser().parse_args(argv)
     configure_logging("text")  # until the settings name the format
     overrides = {key: getattr(args, key) for key in ("host", "port", "workers")}
@@ -75,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return _create_admin(settings, args.name)
     if args.command == "migrate":
         return _migrate(settings)
-    return serve(settings)
+    return serve(settings, setup=setup)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -98,8 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve(settings: Settings) -> int:
-    """Serve until SIGINT or SIGTERM, then return 0; each worker process builds its own app."""
+def serve(settings: Settings, *, setup: AppSetup | None = None) -> int:
+    """Serve until SIGINT or SIGTERM, then return 0; each worker process builds its own app.
+
+    setup: applied to each app built, the main process's and the workers', after
+    `create_app`; it is pickled for the workers, so it must be a module's function.
+    """
     everyone_serving = _stop_once_everyone_serves()
     try:
         settings = _signing_settings(settings)
@@ -112,10 +123,11 @@ def serve(settings: Settings) -> int:
     for line in applied:  # a log line, in the log's format: the server is a service now
         logger.info(line)
     serving = multiprocessing.get_context("spawn").Semaphore(0)
-    app = create_app(settings)
+    app = _built(settings, setup)
     app.prepare(host=settings.host, port=settings.port, workers=settings.workers, motd=False)
     _in_thread(_announce_ready, app, settings, serving, everyone_serving)
-    Sanic.serve(primary=app, app_loader=AppLoader(factory=partial(_worker_app, settings, serving)))
+    worker_app = partial(_worker_app, settings, setup, serving)
+    Sanic.serve(primary=app, app_loader=AppLoader(factory=worker_app))
     return 0
 
 
@@ -203,7 +215,15 @@ def _announce_ready(
     everyone_serving.set_result(app.manager)
 
 
-def _worker_app(settings: Settings, serving: Semaphore) -> Sanic[Any, Any]:
+def _built(settings: Settings, setup: AppSetup | None) -> Sanic[Any, Any]:
+    """`create_app(settings)`, then `setup` applied to it."""
+    app = create_app(settings)
+    if setup is not None:
+        setup(app)
+    return app
+
+
+def _worker_app(settings: Settings, setup: AppSetup | None, serving: Semaphore) -> Sanic[Any, Any]:
     """A worker's app, plus what only a real server needs; built in each worker process.
 
     The worker blocks SIGINT and SIGTERM before any thread exists (a thread that did not
@@ -213,7 +233,7 @@ def _worker_app(settings: Settings, serving: Semaphore) -> Sanic[Any, Any]:
     configure_logging(settings.log_format)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=IN_MEMORY_BLACKLIST_WARNING)
-        app = create_app(settings)
+        app = _built(settings, setup)
     started: Future[AbstractEventLoop] = Future()
     _in_thread(_stop_worker_when_signalled, app, started)
     app.after_server_start(partial(_report_serving, started=started, serving=serving))
@@ -295,7 +315,7 @@ def _create_admin(settings: Settings, name: str) -> int:
         return _fail(_database_problem(error))
     except BlacklistUnavailableError as error:
         return _fail(f"blacklist: {error}")
-    except SanicException as error:  # the account changed meanwhile (taken, or deleted)
+    except AccountChanged as error:  # created or deleted meanwhile
         return _fail(str(error))
     print(f"{'Created' if created else 'Promoted'} admin {name!r}.")
     return 0

@@ -4,15 +4,15 @@ from typing import Any
 
 from sanic import Sanic
 
-from app.auth import configure_jwt
-from app.context import AppContext
+from app.accounts.passwords import Passwords
 from app.db import register_database
-from app.docs import enable_docs
-from app.errors import register_error_handlers
-from app.logs import TimedRequest, register_access_log
-from app.passwords import Passwords
-from app.routes import BLUEPRINTS, bench
 from app.settings import Settings
+from app.web.context import AppContext
+from app.web.docs import enable_docs
+from app.web.errors import register_error_handlers
+from app.web.guards import initialise_jwt
+from app.web.logs import TimedRequest, register_access_log
+from app.web.routes import BLUEPRINTS
 
 APP_NAME = "stores_api"
 
@@ -23,7 +23,7 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
         APP_NAME,
         ctx=AppContext(settings=settings, passwords=Passwords(settings)),
         request_class=TimedRequest,
-        # Logging is the process's, set up by the command line (app.logs), not each app's.
+        # Logging is the process's, set up by the command line (app.web.logs), not each app's.
         configure_logging=False,
     )
     app.config.update(
@@ -38,10 +38,8 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
     register_access_log(app)  # first, so that its response middleware runs last
     enable_docs(app, settings)  # before the extension's initialisation, which documents it
     register_database(app, settings.database_url)
-    app.ctx.blacklist = configure_jwt(app, settings)
+    app.ctx.blacklist = initialise_jwt(app, settings)
     register_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
-    if settings.bench_routes:
-        app.blueprint(bench.bp)
     return app

@@ -21,10 +21,7 @@ from pydantic import (
     StringConstraints,
 )
 
-from app.models import Role
-
-# Ids are 32-bit integer columns; a larger id cannot exist, and must not reach the driver.
-MAX_ID = 2**31 - 1
+from app.db.models import MAX_ID, Role
 
 # The most rows one answer lists: a page's `limit`, and a store's items.
 MAX_PAGE_SIZE = 100
@@ -219,7 +216,7 @@ class Me(ResponseBody):
 
 
 class TokenClaims(BaseModel):
-    """The private claims this service puts in its tokens (see `app.auth`)."""
+    """The private claims this service puts in its tokens (see `app.accounts.tokens`)."""
 
     model_config = ConfigDict(strict=True)
 

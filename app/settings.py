@@ -52,7 +52,6 @@ class Settings(BaseSettings):
     password_time_cost: int = Field(default=3, ge=1)
     password_memory_kib: int = Field(default=65_536, ge=8)
     password_parallelism: int = Field(default=4, ge=1)
-    bench_routes: bool = False
     log_format: Literal["text", "json"] = "text"
     # "auto" (in settings.toml, or APP_DOCS=auto) is read as: on, except in production.
     docs: bool = True

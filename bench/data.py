@@ -11,11 +11,11 @@ import asyncpg
 import redis
 
 from app import create_app
-from app.accounts import register
-from app.auth import access_token
+from app.accounts.flows import register
+from app.accounts.passwords import Passwords
+from app.accounts.tokens import access_token
 from app.db import open_database
-from app.models import Item, Role, Store, User
-from app.passwords import Passwords
+from app.db.models import Item, Role, Store, User
 from app.schemas import Credentials
 from app.settings import Settings
 
@@ -61,7 +61,7 @@ class TokenMint:
 
     `me-many` needs 10,000 distinct valid tokens. Logging in 10,000 times would spend
     the server's time (and, with /refresh, a request each) on work the benchmark does not
-    measure; minting them here with `app.auth.access_token`, in an app built by
+    measure; minting them here with `app.accounts.tokens.access_token`, in an app built by
     `create_app` from the very settings the server runs with (secret, algorithm, lifetime,
     claim prefix), gives tokens of exactly the shape and size that /login issues, in a
     fraction of a second. The peers get one minted the same way, so that every server

@@ -83,7 +83,6 @@ class Launcher:
             "access_token_minutes": TOKEN_MINUTES,
             "database_url": self._database_url(server),
             "redis_url": self._backing.redis_url if server is Server.REDIS else "",
-            "bench_routes": True,
         }
         return values if server is Server.LOGIN else values | CHEAP_PASSWORDS
 
@@ -97,7 +96,15 @@ class Launcher:
         values = self._values(server)
         seeded = data.seed(Settings(**values), items=server in (Server.SQLITE, Server.POSTGRES))
         port = free_port()
-        command = [sys.executable, "server.py", "--host", "127.0.0.1", "--port", str(port)]
+        command = [
+            sys.executable,
+            "-m",
+            "bench.service",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
         process = self._launch(server, command, port, _app_environment(values))
         wait_until_ready(process, "/health")
         login = post_json(
@@ -150,7 +157,7 @@ class Launcher:
 
 
 def _app_environment(values: dict[str, Any]) -> dict[str, str]:
-    """The settings as the APP_<KEY> variables that server.py reads."""
+    """The settings as the APP_<KEY> variables that the service reads."""
     return {
         f"APP_{key.upper()}": str(value).lower() if isinstance(value, bool) else str(value)
         for key, value in values.items()

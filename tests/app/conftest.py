@@ -23,15 +23,15 @@ from playwright.sync_api import Browser, sync_playwright
 from sanic import Sanic
 
 from app.db import migrate, open_database
-from app.logs import log_handler
 from app.settings import Settings
+from app.web.logs import log_handler
 from tests.app.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     SECRET,
     Api,
+    LoggedIn,
     LogOutput,
-    Session,
     build_app,
     make_settings,
     promote,
@@ -118,14 +118,14 @@ def api(app: Sanic[Any, Any]) -> Api:
 
 
 @pytest.fixture
-async def user(api: Api) -> Session:
+async def user(api: Api) -> LoggedIn:
     """A logged-in USER named alice."""
     await api.register("alice")
     return await api.login("alice")
 
 
 @pytest.fixture
-async def admin(api: Api, settings: Settings) -> Session:
+async def admin(api: Api, settings: Settings) -> LoggedIn:
     """A logged-in ADMIN named root, made by the create-admin command's code."""
     await promote(settings, "root")
     return await api.login("root")

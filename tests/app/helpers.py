@@ -14,12 +14,12 @@ from sanic_testing.testing import TestingResponse
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from app import create_app
-from app.admin import create_admin
+from app.accounts.admin import create_admin
 from app.db import connect, tortoise_config
-from app.logs import LogFormat
-from app.migrator import APP_LABEL
+from app.db.migrator import APP_LABEL
 from app.schemas import Credentials
 from app.settings import Settings
+from app.web.logs import LogFormat
 from tests.helpers import bearer
 
 SECRET = "a-test-secret-of-at-least-sixty-four-bytes-for-every-hs-algorithm!!"
@@ -103,7 +103,7 @@ def build_app(settings: Settings) -> Sanic[Any, Any]:
 
 
 @dataclass
-class Session:
+class LoggedIn:
     """What a login returned."""
 
     access: str
@@ -132,31 +132,33 @@ class Api:
         assert response.status_code == 201, response.text
         return int(response.json["id"])
 
-    async def login(self, username: str, password: str = PASSWORD) -> Session:
+    async def login(self, username: str, password: str = PASSWORD) -> LoggedIn:
         response = await self.call(
             "POST", "/login", json={"username": username, "password": password}
         )
         assert response.status_code == 200, response.text
         body = response.json
-        return Session(body["access_token"], body["refresh_token"])
+        return LoggedIn(body["access_token"], body["refresh_token"])
 
-    async def refreshed(self, session: Session) -> str:
+    async def refreshed(self, logged_in: LoggedIn) -> str:
         response = await self.call(
-            "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {session.refresh}"}
+            "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {logged_in.refresh}"}
         )
         assert response.status_code == 200, response.text
         return str(response.json["access_token"])
 
-    async def create_store(self, session: Session, name: str = "Corner shop") -> int:
-        response = await self.call("POST", "/stores", json={"name": name}, headers=session.headers)
+    async def create_store(self, logged_in: LoggedIn, name: str = "Corner shop") -> int:
+        response = await self.call(
+            "POST", "/stores", json={"name": name}, headers=logged_in.headers
+        )
         assert response.status_code == 201, response.text
         return int(response.json["id"])
 
     async def create_item(
-        self, session: Session, store_id: int, name: str = "Apple", price: float = 1.5
+        self, logged_in: LoggedIn, store_id: int, name: str = "Apple", price: float = 1.5
     ) -> int:
         body = {"name": name, "price": price, "store_id": store_id}
-        response = await self.call("POST", "/items", json=body, headers=session.headers)
+        response = await self.call("POST", "/items", json=body, headers=logged_in.headers)
         assert response.status_code == 201, response.text
         return int(response.json["id"])
 

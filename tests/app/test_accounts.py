@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from app import accounts
+from app.accounts import flows
+from app.accounts.passwords import Passwords
 from app.db import open_database
-from app.models import Role, User
-from app.passwords import Passwords
+from app.db.models import Role, User
 from app.schemas import Credentials, Login
 from app.settings import Settings
-from tests.app.helpers import PASSWORD, Api, Pause, Session, promote
+from tests.app.helpers import PASSWORD, Api, LoggedIn, Pause, promote
 from tests.helpers import bearer
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ Change = Callable[["Api", int], Awaitable[None]]
 
 
 @pytest.fixture
-async def boss(api: Api, admin: Session, settings: Settings) -> int:
+async def boss(api: Api, admin: LoggedIn, settings: Settings) -> int:
     """A second admin, the one demoted or deleted while logging in."""
     boss_id = await api.register("boss")
     await promote(settings, "boss")
@@ -44,12 +44,12 @@ async def boss(api: Api, admin: Session, settings: Settings) -> int:
 
 async def demote(api: Api, user_id: int) -> None:
     with api.app.ctx.orm:
-        await accounts.change_role(user_id, Role.USER)
+        await flows.change_role(user_id, Role.USER)
 
 
 async def delete(api: Api, user_id: int) -> None:
     with api.app.ctx.orm:
-        await accounts.delete_user(user_id)
+        await flows.delete_user(user_id)
 
 
 async def login_paused_in_hashing(
@@ -65,7 +65,7 @@ async def login_paused_in_hashing(
 
 @pytest.mark.parametrize("change", [demote, delete])
 async def test_a_login_under_way_during_a_change_yields_no_usable_token(
-    api: Api, admin: Session, boss: int, change: Change, monkeypatch: pytest.MonkeyPatch
+    api: Api, admin: LoggedIn, boss: int, change: Change, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pause = Pause()
     login = await login_paused_in_hashing(api, pause, monkeypatch)
@@ -85,7 +85,7 @@ async def test_a_login_under_way_during_a_change_yields_no_usable_token(
 
 @pytest.mark.parametrize("change", [demote, delete])
 async def test_a_refresh_under_way_during_a_change_yields_no_usable_token(
-    api: Api, admin: Session, boss: int, change: Change, monkeypatch: pytest.MonkeyPatch
+    api: Api, admin: LoggedIn, boss: int, change: Change, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     session = await api.login("boss")
     pause = Pause()
@@ -105,7 +105,7 @@ async def test_a_refresh_under_way_during_a_change_yields_no_usable_token(
 
 
 async def test_a_login_after_a_demotion_carries_the_new_role(
-    api: Api, admin: Session, boss: int
+    api: Api, admin: LoggedIn, boss: int
 ) -> None:
     response = await api.call(
         "PATCH", f"/users/{boss}", json={"role": "USER"}, headers=admin.headers
@@ -118,7 +118,7 @@ async def test_a_login_after_a_demotion_carries_the_new_role(
 
 
 async def test_create_admin_on_an_existing_user_ends_their_refresh_tokens(
-    api: Api, user: Session, settings: Settings
+    api: Api, user: LoggedIn, settings: Settings
 ) -> None:
     await promote(settings, "alice")
     response = await api.call(
@@ -135,21 +135,19 @@ async def test_create_admin_on_an_existing_user_ends_their_refresh_tokens(
 # and reads the new row; PostgreSQL lets it read the old row while the promotion is open.
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 async def test_a_login_while_create_admin_commits_yields_no_usable_refresh_token(
-    api: Api, user: Session, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    api: Api, user: LoggedIn, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pause = Pause()
-    monkeypatch.setattr(accounts, "save_or_404", pause.after(accounts.save_or_404))
+    monkeypatch.setattr(flows, "save_or_404", pause.after(flows.save_or_404))
     passwords = Passwords(settings)
     async with open_database(settings.database_url):
         # What create-admin does without Redis: the row alone ends earlier sessions.
         credentials = Credentials(username="alice", password=PASSWORD)
-        promotion = asyncio.create_task(
-            accounts.make_admin(passwords, credentials, revoke_in_blacklist=False)
-        )
+        promotion = asyncio.create_task(flows.make_admin(passwords, credentials, revoker=None))
         await pause.reached.wait()  # the row is changed, not yet committed
         # What POST /login does meanwhile, reading the row as it was before.
         login = Login(username="alice", password=PASSWORD)
-        _, refresh_token = await accounts.log_in(passwords, login)
+        _, refresh_token = await flows.log_in(passwords, login)
         pause.release()
         await promotion
     response = await api.call(
@@ -160,7 +158,7 @@ async def test_a_login_while_create_admin_commits_yields_no_usable_refresh_token
 
 
 async def test_the_last_admin_cannot_demote_or_delete_themselves(
-    api: Api, admin: Session, settings: Settings
+    api: Api, admin: LoggedIn, settings: Settings
 ) -> None:
     async with open_database(settings.database_url):
         root = await User.get(username="root")
@@ -176,7 +174,7 @@ async def test_the_last_admin_cannot_demote_or_delete_themselves(
 
 
 async def test_an_admin_may_step_down_while_another_remains(
-    api: Api, admin: Session, boss: int, settings: Settings
+    api: Api, admin: LoggedIn, boss: int, settings: Settings
 ) -> None:
     boss_session = await api.login("boss")
     response = await api.call(

@@ -9,10 +9,10 @@ import jwt
 import pytest
 
 from app.db import open_database
-from app.models import Role, User
+from app.db.models import Role, User
 from app.settings import Settings
 from sanic_jwt_extended import JWT
-from tests.app.helpers import PASSWORD, SECRET, Api, Session, build_app
+from tests.app.helpers import PASSWORD, SECRET, Api, LoggedIn, build_app
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -145,7 +145,7 @@ async def test_login_rehashes_a_password_hashed_with_older_parameters(
 # POST /refresh
 
 
-async def test_refresh_gives_a_non_fresh_access_token(api: Api, user: Session) -> None:
+async def test_refresh_gives_a_non_fresh_access_token(api: Api, user: LoggedIn) -> None:
     response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
     assert response.status_code == 200
     assert set(response.json) == {"access_token", "token_type", "expires_in"}
@@ -154,7 +154,7 @@ async def test_refresh_gives_a_non_fresh_access_token(api: Api, user: Session) -
 
 
 async def test_refresh_reads_the_role_again_from_the_database(
-    api: Api, user: Session, settings: Settings
+    api: Api, user: LoggedIn, settings: Settings
 ) -> None:
     # Written to the row directly: every path of the service that changes a role also
     # ends the user's sessions (see test_accounts.py).
@@ -166,7 +166,7 @@ async def test_refresh_reads_the_role_again_from_the_database(
 
 
 async def test_refresh_refuses_a_user_who_no_longer_exists(
-    api: Api, user: Session, settings: Settings
+    api: Api, user: LoggedIn, settings: Settings
 ) -> None:
     async with open_database(settings.database_url):
         await User.filter(username="alice").delete()
@@ -175,7 +175,7 @@ async def test_refresh_refuses_a_user_who_no_longer_exists(
     assert response.json == {"msg": "User no longer exists."}
 
 
-async def test_refresh_needs_a_refresh_token(api: Api, user: Session) -> None:
+async def test_refresh_needs_a_refresh_token(api: Api, user: LoggedIn) -> None:
     missing = await api.call("POST", "/refresh")
     assert missing.status_code == 401
     access_instead = await api.call("POST", "/refresh", headers=refresh_header(user.access))
@@ -186,7 +186,7 @@ async def test_refresh_needs_a_refresh_token(api: Api, user: Session) -> None:
     assert tampered.status_code == 422
 
 
-async def test_a_refresh_token_is_not_an_access_token(api: Api, user: Session) -> None:
+async def test_a_refresh_token_is_not_an_access_token(api: Api, user: LoggedIn) -> None:
     response = await api.call("GET", "/me", headers=bearer(user.refresh))
     assert response.status_code == 422
 
@@ -194,7 +194,7 @@ async def test_a_refresh_token_is_not_an_access_token(api: Api, user: Session) -
 # POST /logout
 
 
-async def test_logout_revokes_the_access_token(api: Api, user: Session) -> None:
+async def test_logout_revokes_the_access_token(api: Api, user: LoggedIn) -> None:
     response = await api.call("POST", "/logout", headers=user.headers)
     assert response.status_code == 200
     assert response.json == {"msg": "Logged out."}
@@ -206,14 +206,14 @@ async def test_logout_revokes_the_access_token(api: Api, user: Session) -> None:
     ).status_code == 200
 
 
-async def test_logout_revokes_the_refresh_token_sent_with_it(api: Api, user: Session) -> None:
+async def test_logout_revokes_the_refresh_token_sent_with_it(api: Api, user: LoggedIn) -> None:
     headers = user.headers | refresh_header(user.refresh)
     assert (await api.call("POST", "/logout", headers=headers)).status_code == 200
     response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
     assert response.status_code == 401
 
 
-async def test_logout_leaves_the_users_other_sessions_alone(api: Api, user: Session) -> None:
+async def test_logout_leaves_the_users_other_sessions_alone(api: Api, user: LoggedIn) -> None:
     other = await api.login("alice")
     await api.call("POST", "/logout", headers=user.headers | refresh_header(user.refresh))
     assert (await api.call("GET", "/me", headers=other.headers)).status_code == 200
@@ -227,7 +227,7 @@ async def test_logout_leaves_the_users_other_sessions_alone(api: Api, user: Sess
     ["Basic abc", "Bearer", "Bearer not-a-jwt", "Bearer a b"],
 )
 async def test_logout_with_a_bad_refresh_header_revokes_nothing(
-    api: Api, user: Session, refresh_value: str
+    api: Api, user: LoggedIn, refresh_value: str
 ) -> None:
     response = await api.call(
         "POST", "/logout", headers=user.headers | {"X-Refresh-Token": refresh_value}
@@ -237,7 +237,7 @@ async def test_logout_with_a_bad_refresh_header_revokes_nothing(
 
 
 async def test_logout_refuses_an_access_token_or_another_users_token_as_refresh(
-    api: Api, user: Session
+    api: Api, user: LoggedIn
 ) -> None:
     await api.register("bob")
     bob = await api.login("bob")
@@ -249,14 +249,14 @@ async def test_logout_refuses_an_access_token_or_another_users_token_as_refresh(
     ).status_code == 200
 
 
-async def test_logout_ignores_an_expired_refresh_token(api: Api, user: Session) -> None:
+async def test_logout_ignores_an_expired_refresh_token(api: Api, user: LoggedIn) -> None:
     expired = JWT.create_refresh_token("1", expires_delta=timedelta(seconds=-5))
     response = await api.call("POST", "/logout", headers=user.headers | refresh_header(expired))
     assert response.status_code == 200
     assert (await api.call("GET", "/me", headers=user.headers)).status_code == 401
 
 
-async def test_logout_needs_an_access_token(api: Api, user: Session) -> None:
+async def test_logout_needs_an_access_token(api: Api, user: LoggedIn) -> None:
     assert (await api.call("POST", "/logout")).status_code == 401
     assert (await api.call("POST", "/logout", headers=bearer(user.refresh))).status_code == 422
 
@@ -264,7 +264,7 @@ async def test_logout_needs_an_access_token(api: Api, user: Session) -> None:
 # GET /me
 
 
-async def test_me_describes_the_bearer(api: Api, user: Session) -> None:
+async def test_me_describes_the_bearer(api: Api, user: LoggedIn) -> None:
     response = await api.call("GET", "/me", headers=user.headers)
     assert response.status_code == 200
     assert response.json == {
@@ -285,7 +285,7 @@ async def test_me_needs_a_token(api: Api) -> None:
 
 
 async def test_logout_with_an_already_revoked_refresh_token_still_ends_the_access_token(
-    api: Api, user: Session
+    api: Api, user: LoggedIn
 ) -> None:
     await api.call("POST", "/logout", headers=user.headers | refresh_header(user.refresh))
     again = await api.login("alice")
@@ -297,14 +297,14 @@ async def test_logout_with_an_already_revoked_refresh_token_still_ends_the_acces
     assert (await api.call("GET", "/me", headers=again.headers)).status_code == 401
 
 
-async def test_logout_says_when_the_refresh_token_had_expired(api: Api, user: Session) -> None:
+async def test_logout_says_when_the_refresh_token_had_expired(api: Api, user: LoggedIn) -> None:
     expired = JWT.create_refresh_token("1", expires_delta=timedelta(seconds=-5))
     response = await api.call("POST", "/logout", headers=user.headers | refresh_header(expired))
     assert response.json == {"msg": "Logged out; the refresh token had already expired."}
 
 
 async def test_tokens_leave_login_and_refresh_marked_not_to_be_stored(
-    api: Api, user: Session
+    api: Api, user: LoggedIn
 ) -> None:
     login = await api.call("POST", "/login", json={"username": "alice", "password": PASSWORD})
     refresh = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
@@ -314,7 +314,7 @@ async def test_tokens_leave_login_and_refresh_marked_not_to_be_stored(
 
 
 async def test_failed_logins_and_refreshes_challenge_for_a_bearer_token(
-    api: Api, user: Session, settings: Settings
+    api: Api, user: LoggedIn, settings: Settings
 ) -> None:
     wrong = await api.call("POST", "/login", json={"username": "alice", "password": "nope"})
     assert wrong.status_code == 401
@@ -342,7 +342,7 @@ async def test_failed_logins_and_refreshes_challenge_for_a_bearer_token(
     ],
 )
 async def test_me_refuses_tokens_of_another_layout(
-    api: Api, user: Session, subject: str, private_claims: dict[str, Any]
+    api: Api, user: LoggedIn, subject: str, private_claims: dict[str, Any]
 ) -> None:
     token = JWT.create_access_token(subject, role="USER", private_claims=private_claims)
     response = await api.call("GET", "/me", headers=bearer(token))
@@ -352,7 +352,7 @@ async def test_me_refuses_tokens_of_another_layout(
 
 @pytest.mark.parametrize("subject", ["alice", "99999999999999999999", "0", "1.0"])
 async def test_refresh_refuses_tokens_whose_subject_is_no_user_id(
-    api: Api, user: Session, subject: str
+    api: Api, user: LoggedIn, subject: str
 ) -> None:
     token = JWT.create_refresh_token(subject, role="USER")
     response = await api.call("POST", "/refresh", headers=refresh_header(token))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.helpers import Api, Session, untimed
+from tests.app.helpers import Api, LoggedIn, untimed
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
 @pytest.fixture
-async def store_id(api: Api, user: Session) -> int:
+async def store_id(api: Api, user: LoggedIn) -> int:
     return await api.create_store(user, "Kept")
 
 
@@ -34,7 +34,7 @@ async def assert_store_intact(api: Api, store_id: int) -> None:
     ],
 )
 async def test_a_body_that_is_not_json_is_a_400(
-    api: Api, user: Session, store_id: int, raw: bytes
+    api: Api, user: LoggedIn, store_id: int, raw: bytes
 ) -> None:
     response = await api.call("POST", "/stores", content=raw, headers=user.headers)
     assert response.status_code == 400
@@ -44,7 +44,7 @@ async def test_a_body_that_is_not_json_is_a_400(
 
 @pytest.mark.parametrize("raw", [b"[]", b'"Kept"', b"42", b"null", b"true", b'[{"name": "x"}]'])
 async def test_json_that_is_not_an_object_is_a_422(
-    api: Api, user: Session, store_id: int, raw: bytes
+    api: Api, user: LoggedIn, store_id: int, raw: bytes
 ) -> None:
     response = await api.call("POST", "/stores", content=raw, headers=user.headers)
     assert response.status_code == 422
@@ -61,7 +61,7 @@ async def test_json_that_is_not_an_object_is_a_422(
     ],
 )
 async def test_text_no_database_can_store_is_a_422(
-    api: Api, user: Session, store_id: int, raw: bytes
+    api: Api, user: LoggedIn, store_id: int, raw: bytes
 ) -> None:
     response = await api.call("POST", "/stores", content=raw, headers=user.headers)
     assert response.status_code == 422
@@ -76,7 +76,7 @@ async def test_credentials_no_database_can_store_are_refused(api: Api) -> None:
     assert (await api.call("POST", "/login", content=raw)).status_code == 422
 
 
-async def test_validation_errors_say_where_and_what(api: Api, user: Session) -> None:
+async def test_validation_errors_say_where_and_what(api: Api, user: LoggedIn) -> None:
     response = await api.call(
         "POST", "/items", json={"name": "", "price": True}, headers=user.headers
     )
@@ -115,7 +115,7 @@ async def test_a_wrong_method_is_a_json_405(api: Api, store_id: int) -> None:
         "/items/9" + "0" * 5000,
     ],
 )
-async def test_ids_that_cannot_exist_are_a_404(api: Api, user: Session, path: str) -> None:
+async def test_ids_that_cannot_exist_are_a_404(api: Api, user: LoggedIn, path: str) -> None:
     response = await api.call("GET", path, headers=user.headers)
     assert response.status_code == 404
     assert set(response.json) == {"msg"}

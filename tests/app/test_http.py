@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.helpers import Api, Session
+from tests.app.helpers import Api, LoggedIn
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
 @pytest.fixture
-async def paths(api: Api, user: Session, admin: Session) -> list[str]:
+async def paths(api: Api, user: LoggedIn, admin: LoggedIn) -> list[str]:
     """One path per GET route, each naming a row that exists."""
     store_id = await api.create_store(user)
     item_id = await api.create_item(user, store_id)
@@ -26,7 +26,7 @@ async def paths(api: Api, user: Session, admin: Session) -> list[str]:
 
 
 async def test_head_answers_every_get_route_as_get_does_without_the_body(
-    api: Api, admin: Session, paths: list[str]
+    api: Api, admin: LoggedIn, paths: list[str]
 ) -> None:
     for path in paths:
         get = await api.call("GET", path, headers=admin.headers)
@@ -57,7 +57,7 @@ async def test_every_answer_forbids_content_sniffing(api: Api, method: str, path
     ],
 )
 async def test_a_body_must_be_declared_as_json(
-    api: Api, user: Session, content_type: str, status: int
+    api: Api, user: LoggedIn, content_type: str, status: int
 ) -> None:
     response = await api.call(
         "POST",

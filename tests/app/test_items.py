@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from app.models import Item, Store
-from app.routes import items
-from app.storage import delete_or_404
-from tests.app.helpers import Api, Pause, Session, untimed
+from app.db.models import Item, Store
+from app.db.storage import delete_or_404
+from app.web.routes import items
+from tests.app.helpers import Api, LoggedIn, Pause, untimed
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
 @pytest.fixture
-async def store_id(api: Api, user: Session) -> int:
+async def store_id(api: Api, user: LoggedIn) -> int:
     return await api.create_store(user)
 
 
@@ -26,7 +26,7 @@ async def test_listing_items_needs_a_token(api: Api) -> None:
 
 
 async def test_items_are_listed_by_id_with_paging_and_a_store_filter(
-    api: Api, user: Session, store_id: int
+    api: Api, user: LoggedIn, store_id: int
 ) -> None:
     other_store = await api.create_store(user, "Other")
     await api.create_item(user, store_id, "Apple", 1)
@@ -57,13 +57,13 @@ async def test_items_are_listed_by_id_with_paging_and_a_store_filter(
 @pytest.mark.parametrize(
     "query", ["store_id=abc", "store_id=0", "store_id=99999999999999", "limit=500", "offset=x"]
 )
-async def test_listing_items_refuses_a_bad_query(api: Api, user: Session, query: str) -> None:
+async def test_listing_items_refuses_a_bad_query(api: Api, user: LoggedIn, query: str) -> None:
     response = await api.call("GET", f"/items?{query}", headers=user.headers)
     assert response.status_code == 422
     assert response.json["msg"] == "The request is invalid."
 
 
-async def test_a_fresh_token_creates_an_item(api: Api, user: Session, store_id: int) -> None:
+async def test_a_fresh_token_creates_an_item(api: Api, user: LoggedIn, store_id: int) -> None:
     body = {"name": " Apple ", "price": 19.99, "store_id": store_id}
     response = await api.call("POST", "/items", json=body, headers=user.headers)
     assert response.status_code == 201
@@ -77,7 +77,9 @@ async def test_a_fresh_token_creates_an_item(api: Api, user: Session, store_id: 
     assert fetched.json == response.json
 
 
-async def test_creating_an_item_needs_a_fresh_token(api: Api, user: Session, store_id: int) -> None:
+async def test_creating_an_item_needs_a_fresh_token(
+    api: Api, user: LoggedIn, store_id: int
+) -> None:
     refreshed = await api.refreshed(user)
     body = {"name": "Apple", "price": 1, "store_id": store_id}
     response = await api.call("POST", "/items", json=body, headers=bearer(refreshed))
@@ -86,7 +88,7 @@ async def test_creating_an_item_needs_a_fresh_token(api: Api, user: Session, sto
     assert (await api.call("POST", "/items", json=body)).status_code == 401
 
 
-async def test_creating_an_item_in_a_missing_store_answers_404(api: Api, user: Session) -> None:
+async def test_creating_an_item_in_a_missing_store_answers_404(api: Api, user: LoggedIn) -> None:
     body = {"name": "Apple", "price": 1, "store_id": 42}
     response = await api.call("POST", "/items", json=body, headers=user.headers)
     assert response.status_code == 404
@@ -94,7 +96,7 @@ async def test_creating_an_item_in_a_missing_store_answers_404(api: Api, user: S
 
 
 async def test_item_names_are_unique_within_a_store_only(
-    api: Api, user: Session, store_id: int
+    api: Api, user: LoggedIn, store_id: int
 ) -> None:
     await api.create_item(user, store_id, "Apple")
     body = {"name": "Apple", "price": 2, "store_id": store_id}
@@ -107,7 +109,7 @@ async def test_item_names_are_unique_within_a_store_only(
 
 @pytest.mark.parametrize("price", [0, 0.01, 1_000_000, 1_000_000.00, 12.5, 100])
 async def test_prices_within_the_rules_are_kept_exactly(
-    api: Api, user: Session, store_id: int, price: float
+    api: Api, user: LoggedIn, store_id: int, price: float
 ) -> None:
     item_id = await api.create_item(user, store_id, "Thing", price)
     response = await api.call("GET", f"/items/{item_id}", headers=user.headers)
@@ -132,7 +134,7 @@ async def test_prices_within_the_rules_are_kept_exactly(
     ],
 )
 async def test_creating_an_item_refuses_invalid_bodies(
-    api: Api, user: Session, store_id: int, change: dict[str, Any], field: str
+    api: Api, user: LoggedIn, store_id: int, change: dict[str, Any], field: str
 ) -> None:
     body = {"name": "Apple", "price": 1, "store_id": store_id} | change
     response = await api.call("POST", "/items", json=body, headers=user.headers)
@@ -143,7 +145,7 @@ async def test_creating_an_item_refuses_invalid_bodies(
 
 @pytest.mark.parametrize("price", ["1e400", "1.0000000000000000001", "1E-7", "-0.001"])
 async def test_prices_are_checked_exactly_as_written(
-    api: Api, user: Session, store_id: int, price: str
+    api: Api, user: LoggedIn, store_id: int, price: str
 ) -> None:
     raw = f'{{"name": "Apple", "price": {price}, "store_id": {store_id}}}'
     response = await api.call("POST", "/items", content=raw, headers=user.headers)
@@ -152,7 +154,7 @@ async def test_prices_are_checked_exactly_as_written(
 
 
 async def test_creating_an_item_refuses_a_missing_field(
-    api: Api, user: Session, store_id: int
+    api: Api, user: LoggedIn, store_id: int
 ) -> None:
     response = await api.call(
         "POST", "/items", json={"name": "Apple", "store_id": store_id}, headers=user.headers
@@ -162,7 +164,7 @@ async def test_creating_an_item_refuses_a_missing_field(
 
 
 async def test_get_item_needs_a_token_and_an_existing_item(
-    api: Api, user: Session, store_id: int
+    api: Api, user: LoggedIn, store_id: int
 ) -> None:
     item_id = await api.create_item(user, store_id)
     assert (await api.call("GET", f"/items/{item_id}")).status_code == 401
@@ -172,7 +174,7 @@ async def test_get_item_needs_a_token_and_an_existing_item(
 
 
 async def test_put_renames_and_reprices_an_item_in_its_store(
-    api: Api, user: Session, store_id: int
+    api: Api, user: LoggedIn, store_id: int
 ) -> None:
     item_id = await api.create_item(user, store_id, "Apple", 1)
     refreshed = bearer(await api.refreshed(user))
@@ -189,7 +191,7 @@ async def test_put_renames_and_reprices_an_item_in_its_store(
 
 
 async def test_put_refuses_a_name_taken_in_the_store(
-    api: Api, user: Session, store_id: int
+    api: Api, user: LoggedIn, store_id: int
 ) -> None:
     await api.create_item(user, store_id, "Apple", 1)
     pear = await api.create_item(user, store_id, "Pear", 2)
@@ -205,7 +207,7 @@ async def test_put_refuses_a_name_taken_in_the_store(
     [{"name": "Apple"}, {"name": "Apple", "price": 1, "store_id": 1}, {"name": " ", "price": 1}],
 )
 async def test_put_refuses_invalid_bodies(
-    api: Api, user: Session, store_id: int, body: dict[str, Any]
+    api: Api, user: LoggedIn, store_id: int, body: dict[str, Any]
 ) -> None:
     item_id = await api.create_item(user, store_id, "Apple", 1)
     response = await api.call("PUT", f"/items/{item_id}", json=body, headers=user.headers)
@@ -213,7 +215,7 @@ async def test_put_refuses_invalid_bodies(
     assert (await api.call("GET", f"/items/{item_id}", headers=user.headers)).json["price"] == 1
 
 
-async def test_put_answers_404_for_a_missing_item(api: Api, user: Session) -> None:
+async def test_put_answers_404_for_a_missing_item(api: Api, user: LoggedIn) -> None:
     response = await api.call(
         "PUT", "/items/7", json={"name": "A", "price": 1}, headers=user.headers
     )
@@ -222,7 +224,7 @@ async def test_put_answers_404_for_a_missing_item(api: Api, user: Session) -> No
 
 
 async def test_an_admin_deletes_an_item(
-    api: Api, user: Session, admin: Session, store_id: int
+    api: Api, user: LoggedIn, admin: LoggedIn, store_id: int
 ) -> None:
     item_id = await api.create_item(user, store_id)
     response = await api.call("DELETE", f"/items/{item_id}", headers=admin.headers)
@@ -233,7 +235,7 @@ async def test_an_admin_deletes_an_item(
     assert again.status_code == 404
 
 
-async def test_deleting_an_item_is_for_admins_only(api: Api, user: Session, store_id: int) -> None:
+async def test_deleting_an_item_is_for_admins_only(api: Api, user: LoggedIn, store_id: int) -> None:
     item_id = await api.create_item(user, store_id)
     response = await api.call("DELETE", f"/items/{item_id}", headers=user.headers)
     assert response.status_code == 403
@@ -242,7 +244,7 @@ async def test_deleting_an_item_is_for_admins_only(api: Api, user: Session, stor
 
 
 async def test_an_update_racing_a_delete_of_the_same_item_is_404(
-    api: Api, user: Session, store_id: int, monkeypatch: pytest.MonkeyPatch
+    api: Api, user: LoggedIn, store_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     item_id = await api.create_item(user, store_id)
     pause = Pause()
@@ -262,7 +264,7 @@ async def test_an_update_racing_a_delete_of_the_same_item_is_404(
 
 
 async def test_an_item_added_to_a_store_deleted_meanwhile_is_404(
-    api: Api, user: Session, store_id: int, monkeypatch: pytest.MonkeyPatch
+    api: Api, user: LoggedIn, store_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pause = Pause()
     monkeypatch.setattr(items, "get_or_404", pause.after(items.get_or_404))
@@ -278,7 +280,7 @@ async def test_an_item_added_to_a_store_deleted_meanwhile_is_404(
 
 
 async def test_a_second_delete_of_the_same_item_is_404(
-    api: Api, user: Session, admin: Session, store_id: int
+    api: Api, user: LoggedIn, admin: LoggedIn, store_id: int
 ) -> None:
     item_id = await api.create_item(user, store_id)
     first = await api.call("DELETE", f"/items/{item_id}", headers=admin.headers)
@@ -288,7 +290,7 @@ async def test_a_second_delete_of_the_same_item_is_404(
 
 @pytest.mark.parametrize("price", [-0.0, 0, 0.0])
 async def test_a_zero_price_is_stored_and_returned_as_zero(
-    api: Api, user: Session, store_id: int, price: float
+    api: Api, user: LoggedIn, store_id: int, price: float
 ) -> None:
     body = {"name": "Free", "price": price, "store_id": store_id}
     created = await api.call("POST", "/items", json=body, headers=user.headers)

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 from sanic import HTTPResponse, Request
 
-from app.logs import USER_ID
-from tests.app.helpers import PASSWORD, Api, LogOutput, Session
+from app.web.logs import USER_ID
+from tests.app.helpers import PASSWORD, Api, LoggedIn, LogOutput
 from tests.app.live_server import IN_MEMORY_BLACKLIST_WARNING, READY, running, start_failing
 from tests.helpers import bearer
 
@@ -45,7 +45,7 @@ def anonymous(output: LogOutput) -> str | None:
 
 
 async def test_a_protected_request_names_its_user(
-    api: Api, user: Session, log_output: LogOutput
+    api: Api, user: LoggedIn, log_output: LogOutput
 ) -> None:
     response = await api.call("GET", "/me", headers=user.headers)
     assert response.status_code == 200
@@ -69,7 +69,7 @@ async def test_a_client_error_is_logged_with_its_status(api: Api, log_output: Lo
 
 
 async def test_a_verified_token_refused_for_its_role_still_names_its_user(
-    api: Api, user: Session, log_output: LogOutput
+    api: Api, user: LoggedIn, log_output: LogOutput
 ) -> None:
     me = (await api.call("GET", "/me", headers=user.headers)).json
     log_output.clear()
@@ -96,7 +96,7 @@ async def test_a_server_error_is_logged_once_as_access_and_once_as_error(
 
 
 async def test_no_token_password_or_cookie_value_is_ever_logged(
-    api: Api, user: Session, log_output: LogOutput
+    api: Api, user: LoggedIn, log_output: LogOutput
 ) -> None:
     cookie_value = "a-session-cookie-value-nobody-may-read"
     secrets = [user.access, user.refresh, PASSWORD, cookie_value]
@@ -121,7 +121,7 @@ async def test_no_token_password_or_cookie_value_is_ever_logged(
 
 
 async def test_one_access_line_per_request_each_a_json_object(
-    api: Api, user: Session, log_output: LogOutput
+    api: Api, user: LoggedIn, log_output: LogOutput
 ) -> None:
     log_output.clear()
     for path in ("/me", "/stores", "/items?limit=1&offset=0"):

@@ -11,9 +11,9 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from app.db import connect, migrate, open_database, prepare_schema, tortoise_config
-from app.migrator import SchemaNotCurrent
-from app.models import Item, Store, User
-from tests.app.helpers import Api, Session, migrate_to, untimed
+from app.db.migrator import SchemaNotCurrent
+from app.db.models import Item, Store, User
+from tests.app.helpers import Api, LoggedIn, migrate_to, untimed
 from tests.app.live_server import run_command, start_failing
 from tests.helpers import bearer
 
@@ -156,7 +156,7 @@ def test_server_py_migrate_fails_in_one_line(env: dict[str, str], tmp_path: Path
 
 
 async def test_stores_and_items_say_when_they_were_created_and_updated(
-    api: Api, user: Session
+    api: Api, user: LoggedIn
 ) -> None:
     """What migration 0003 adds, as the API shows it: ISO 8601 times in UTC."""
     store_id = await api.create_store(user)

@@ -8,8 +8,8 @@ import pytest
 from openapi_spec_validator import validate
 from sanic import Sanic
 
-from app.docs import ASSETS
-from tests.app.helpers import Api, Session, build_app, make_settings
+from app.web.docs import ASSETS
+from tests.app.helpers import Api, LoggedIn, build_app, make_settings
 
 # Every operation, with the token it needs (None: anyone) and the statuses it answers.
 BODY = {400, 413, 415, 422}
@@ -143,7 +143,7 @@ def test_bodies_and_queries_are_the_validating_models(spec: dict[str, Any]) -> N
     assert parameters["store_id"]["required"] is False
 
 
-async def test_what_the_document_says_is_what_validation_does(api: Api, user: Session) -> None:
+async def test_what_the_document_says_is_what_validation_does(api: Api, user: LoggedIn) -> None:
     """The documented bounds are the enforced ones: the same model does both."""
     _, response = await api.app.asgi_client.get("/docs/openapi.json")
     limit = {p["name"]: p for p in operations(response.json)["get", "/items"]["parameters"]}

@@ -6,8 +6,8 @@ import asyncio
 import os
 import threading
 
-from app import passwords
-from app.passwords import HASHING_NICENESS, Passwords
+from app.accounts import passwords
+from app.accounts.passwords import HASHING_NICENESS, Passwords
 from tests.app.helpers import make_settings
 
 

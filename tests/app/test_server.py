@@ -17,8 +17,8 @@ import pytest
 from argon2 import PasswordHasher
 
 from app.db import open_database
+from app.db.models import Role, User
 from app.development_secret import SECRET_FILE
-from app.models import Role, User
 from app.settings import SAMPLE_SECRET_KEY
 from tests.app.live_server import (
     IN_MEMORY_BLACKLIST_WARNING,

@@ -7,17 +7,17 @@ from typing import Any
 import pytest
 
 from app.db import open_database
-from app.models import Item
+from app.db.models import Item
 from app.schemas import STORE_ITEMS_SHOWN
 from app.settings import Settings
 from sanic_jwt_extended import JWT
-from tests.app.helpers import Api, Session, untimed
+from tests.app.helpers import Api, LoggedIn, untimed
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
-async def test_anyone_lists_stores_by_id_with_paging(api: Api, user: Session) -> None:
+async def test_anyone_lists_stores_by_id_with_paging(api: Api, user: LoggedIn) -> None:
     for name in ("North", "South", "East"):
         await api.create_store(user, name)
     everything = await api.call("GET", "/stores")
@@ -51,7 +51,7 @@ async def test_list_stores_refuses_a_bad_query(api: Api, query: str) -> None:
     assert response.json["errors"]
 
 
-async def test_a_user_creates_a_store_with_a_trimmed_name(api: Api, user: Session) -> None:
+async def test_a_user_creates_a_store_with_a_trimmed_name(api: Api, user: LoggedIn) -> None:
     response = await api.call(
         "POST", "/stores", json={"name": "  Corner shop \t"}, headers=user.headers
     )
@@ -65,7 +65,7 @@ async def test_creating_a_store_needs_a_token(api: Api) -> None:
     assert (await api.call("GET", "/stores")).json["total"] == 0
 
 
-async def test_store_names_are_unique_after_trimming(api: Api, user: Session) -> None:
+async def test_store_names_are_unique_after_trimming(api: Api, user: LoggedIn) -> None:
     await api.create_store(user, "Corner shop")
     response = await api.call(
         "POST", "/stores", json={"name": " Corner shop "}, headers=user.headers
@@ -88,18 +88,18 @@ async def test_store_names_are_unique_after_trimming(api: Api, user: Session) ->
     ],
 )
 async def test_creating_a_store_refuses_invalid_bodies(
-    api: Api, user: Session, body: dict[str, Any]
+    api: Api, user: LoggedIn, body: dict[str, Any]
 ) -> None:
     response = await api.call("POST", "/stores", json=body, headers=user.headers)
     assert response.status_code == 422
     assert (await api.call("GET", "/stores")).json["total"] == 0
 
 
-async def test_a_store_name_may_have_80_characters(api: Api, user: Session) -> None:
+async def test_a_store_name_may_have_80_characters(api: Api, user: LoggedIn) -> None:
     await api.create_store(user, "x" * 80)
 
 
-async def test_get_store_includes_its_items(api: Api, user: Session) -> None:
+async def test_get_store_includes_its_items(api: Api, user: LoggedIn) -> None:
     store_id = await api.create_store(user)
     await api.create_item(user, store_id, "Apple", 1.5)
     await api.create_item(user, store_id, "Pear", 2)
@@ -116,7 +116,7 @@ async def test_get_store_includes_its_items(api: Api, user: Session) -> None:
 
 
 async def test_get_store_lists_its_first_items_only(
-    api: Api, user: Session, settings: Settings
+    api: Api, user: LoggedIn, settings: Settings
 ) -> None:
     store_id = await api.create_store(user)
     async with open_database(settings.database_url):
@@ -131,7 +131,7 @@ async def test_get_store_lists_its_first_items_only(
     assert rest.json["total"] == STORE_ITEMS_SHOWN + 1
 
 
-async def test_a_page_past_the_end_still_has_the_total(api: Api, user: Session) -> None:
+async def test_a_page_past_the_end_still_has_the_total(api: Api, user: LoggedIn) -> None:
     await api.create_store(user, "Only")
     response = await api.call("GET", "/stores?offset=5")
     assert (response.json["stores"], response.json["total"]) == ([], 1)
@@ -145,7 +145,7 @@ async def test_get_store_answers_404_for_a_missing_store(api: Api, store_id: str
 
 
 async def test_an_admin_deletes_a_store_and_its_items(
-    api: Api, user: Session, admin: Session
+    api: Api, user: LoggedIn, admin: LoggedIn
 ) -> None:
     store_id = await api.create_store(user)
     item_id = await api.create_item(user, store_id)
@@ -156,7 +156,7 @@ async def test_an_admin_deletes_a_store_and_its_items(
     assert (await api.call("GET", f"/items/{item_id}", headers=user.headers)).status_code == 404
 
 
-async def test_deleting_a_store_is_for_admins_only(api: Api, user: Session) -> None:
+async def test_deleting_a_store_is_for_admins_only(api: Api, user: LoggedIn) -> None:
     store_id = await api.create_store(user)
     response = await api.call("DELETE", f"/stores/{store_id}", headers=user.headers)
     assert response.status_code == 403
@@ -166,7 +166,7 @@ async def test_deleting_a_store_is_for_admins_only(api: Api, user: Session) -> N
 
 
 async def test_the_admin_role_without_the_is_admin_claim_is_refused(
-    api: Api, user: Session
+    api: Api, user: LoggedIn
 ) -> None:
     store_id = await api.create_store(user)
     half_admin = JWT.create_access_token(
@@ -177,13 +177,13 @@ async def test_the_admin_role_without_the_is_admin_claim_is_refused(
     assert response.json == {"msg": "Admin privilege required."}
 
 
-async def test_deleting_a_missing_store_answers_404(api: Api, admin: Session) -> None:
+async def test_deleting_a_missing_store_answers_404(api: Api, admin: LoggedIn) -> None:
     response = await api.call("DELETE", "/stores/5", headers=admin.headers)
     assert response.status_code == 404
     assert response.json == {"msg": "Store not found."}
 
 
-async def test_names_are_stored_in_one_unicode_spelling(api: Api, user: Session) -> None:
+async def test_names_are_stored_in_one_unicode_spelling(api: Api, user: LoggedIn) -> None:
     composed = await api.call("POST", "/stores", json={"name": "Caf\u00e9"}, headers=user.headers)
     assert composed.status_code == 201
     decomposed = await api.call(
@@ -209,7 +209,7 @@ async def test_names_are_stored_in_one_unicode_spelling(api: Api, user: Session)
     ],
 )
 async def test_invisible_names_and_bidirectional_controls_are_refused(
-    api: Api, user: Session, name: str
+    api: Api, user: LoggedIn, name: str
 ) -> None:
     response = await api.call("POST", "/stores", json={"name": name}, headers=user.headers)
     assert response.status_code == 422

@@ -6,21 +6,21 @@ from typing import Any
 
 import pytest
 
-from tests.app.helpers import Api, Session
+from tests.app.helpers import Api, LoggedIn
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
 
 async def test_an_admin_reads_a_user_without_the_password_hash(
-    api: Api, user: Session, admin: Session
+    api: Api, user: LoggedIn, admin: LoggedIn
 ) -> None:
     response = await api.call("GET", "/users/1", headers=admin.headers)
     assert response.status_code == 200
     assert response.json == {"id": 1, "username": "alice", "role": "USER"}
 
 
-async def test_users_are_for_admins_only(api: Api, user: Session) -> None:
+async def test_users_are_for_admins_only(api: Api, user: LoggedIn) -> None:
     for method, body in (("GET", None), ("PATCH", {"role": "ADMIN"}), ("DELETE", None)):
         response = await api.call(method, "/users/1", json=body, headers=user.headers)
         assert response.status_code == 403
@@ -29,7 +29,7 @@ async def test_users_are_for_admins_only(api: Api, user: Session) -> None:
     assert (await api.call("GET", "/me", headers=user.headers)).json["role"] == "USER"
 
 
-async def test_a_missing_user_answers_404(api: Api, admin: Session) -> None:
+async def test_a_missing_user_answers_404(api: Api, admin: LoggedIn) -> None:
     for method, body in (("GET", None), ("PATCH", {"role": "ADMIN"}), ("DELETE", None)):
         response = await api.call(method, "/users/99", json=body, headers=admin.headers)
         assert response.status_code == 404
@@ -37,7 +37,7 @@ async def test_a_missing_user_answers_404(api: Api, admin: Session) -> None:
 
 
 async def test_promoting_a_user_ends_their_earlier_sessions(
-    api: Api, user: Session, admin: Session
+    api: Api, user: LoggedIn, admin: LoggedIn
 ) -> None:
     response = await api.call("PATCH", "/users/1", json={"role": "ADMIN"}, headers=admin.headers)
     assert response.status_code == 200
@@ -54,7 +54,7 @@ async def test_promoting_a_user_ends_their_earlier_sessions(
 
 
 async def test_a_demoted_admin_loses_admin_access_at_once(
-    api: Api, admin: Session, settings: Any
+    api: Api, admin: LoggedIn, settings: Any
 ) -> None:
     await api.register("bob")
     promoted = await api.call("PATCH", "/users/2", json={"role": "ADMIN"}, headers=admin.headers)
@@ -66,7 +66,9 @@ async def test_a_demoted_admin_loses_admin_access_at_once(
     assert (await api.call("GET", "/users/1", headers=bob.headers)).status_code == 401
 
 
-async def test_changing_a_role_needs_a_fresh_token(api: Api, user: Session, admin: Session) -> None:
+async def test_changing_a_role_needs_a_fresh_token(
+    api: Api, user: LoggedIn, admin: LoggedIn
+) -> None:
     stale = bearer(await api.refreshed(admin))
     response = await api.call("PATCH", "/users/1", json={"role": "ADMIN"}, headers=stale)
     assert response.status_code == 401
@@ -79,14 +81,16 @@ async def test_changing_a_role_needs_a_fresh_token(api: Api, user: Session, admi
     [{"role": "SUPERUSER"}, {"role": "admin"}, {"role": 1}, {}, {"role": "ADMIN", "name": "x"}],
 )
 async def test_changing_a_role_refuses_invalid_bodies(
-    api: Api, user: Session, admin: Session, body: dict[str, Any]
+    api: Api, user: LoggedIn, admin: LoggedIn, body: dict[str, Any]
 ) -> None:
     response = await api.call("PATCH", "/users/1", json=body, headers=admin.headers)
     assert response.status_code == 422
     assert (await api.call("GET", "/me", headers=user.headers)).status_code == 200
 
 
-async def test_deleting_a_user_ends_their_sessions(api: Api, user: Session, admin: Session) -> None:
+async def test_deleting_a_user_ends_their_sessions(
+    api: Api, user: LoggedIn, admin: LoggedIn
+) -> None:
     response = await api.call("DELETE", "/users/1", headers=admin.headers)
     assert response.status_code == 200
     assert response.json == {"msg": "User deleted."}
@@ -98,7 +102,9 @@ async def test_deleting_a_user_ends_their_sessions(api: Api, user: Session, admi
     assert login.status_code == 401
 
 
-async def test_deleting_a_user_needs_a_fresh_token(api: Api, user: Session, admin: Session) -> None:
+async def test_deleting_a_user_needs_a_fresh_token(
+    api: Api, user: LoggedIn, admin: LoggedIn
+) -> None:
     stale = bearer(await api.refreshed(admin))
     assert (await api.call("DELETE", "/users/1", headers=stale)).status_code == 401
     assert (await api.call("GET", "/me", headers=user.headers)).status_code == 200

@@ -1,0 +1,137 @@
+"""The database: one tortoise-orm context per application, never the process-global one.
+
+Beside this module: the models (`models`), their migrations (`migrations`, applied by
+`migrator`), tortoise's PostgreSQL client with a bounded wait (`postgres`), the config of
+tortoise's command line (`tortoise_cli`), and the look-ups and writes the flows and routes
+share (`storage`).
+
+tortoise-orm 1.x keeps its connections in a `TortoiseContext` found through a context
+variable. Its Sanic helper (`register_tortoise`) installs that context as the single
+process-wide fallback, which would stop two apps with different databases from living in
+one process (as the tests need). So each app owns its context, opened on server start,
+and a request middleware makes it current for the task that serves the request: Sanic
+runs the middleware and the handler in that same task, so every query the handler makes
+resolves to this app's connections.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from sanic import Request, Sanic
+from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.context import TortoiseContext
+
+from app.db import migrator
+
+T = TypeVar("T")
+
+MODEL_MODULES = ["app.db.models"]
+# tortoise's asyncpg client with a bounded wait for a free connection (see app.db.postgres).
+POSTGRES_ENGINE = "app.db.postgres"
+# tortoise's migrations of our models; `tortoise makemigrations` writes new ones here.
+MIGRATIONS_MODULE = "app.db.migrations"
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    """The tortoise config for our models on `database_url`.
+
+    The connection is named after the URL's scheme because tortoise caches each model's
+    INSERT statement process-wide under the connection's name: were SQLite and PostgreSQL
+    apps both to call theirs "default", one would run the other's SQL dialect.
+    """
+    name = urlsplit(database_url).scheme
+    connection: str | dict[str, Any] = database_url
+    described = expand_db_url(database_url)
+    if described["engine"] == "tortoise.backends.asyncpg":
+        connection = described | {"engine": POSTGRES_ENGINE}
+    return {
+        "connections": {name: connection},
+        "apps": {
+            "models": {
+                "models": MODEL_MODULES,
+                "default_connection": name,
+                "migrations": MIGRATIONS_MODULE,
+            }
+        },
+    }
+
+
+def ensure_sqlite_directory(database_url: str) -> None:
+    """Create the directory of a SQLite file (the default lives in `data/`); SQLite won't."""
+    described = expand_db_url(database_url)
+    if described["engine"] != "tortoise.backends.sqlite":
+        return
+    file_path = described["credentials"]["file_path"]
+    if file_path != ":memory:":
+        Path(file_path).parent.mkdir(parents=True, exist_ok=True)
+
+
+async def connect(database_url: str) -> TortoiseContext:
+    """Open a context on `database_url` without making it current anywhere."""
+    ensure_sqlite_directory(database_url)
+    context = TortoiseContext()
+    with context:  # init binds the models through whichever context is current
+        await context.init(config=tortoise_config(database_url))
+    return context
+
+
+@asynccontextmanager
+async def open_database(database_url: str) -> AsyncIterator[TortoiseContext]:
+    """Connect, check the schema (migrating an empty database), and make the context
+    current until exit; `migrator.SchemaNotCurrent` if the database is behind the code.
+
+    For code that runs outside a server: the command line and the main process.
+    """
+    context = await connect(database_url)
+    async with context:
+        await migrator.ensure_current(context, tortoise_config(database_url)["apps"])
+        yield context
+
+
+async def prepare_schema(database_url: str) -> list[str]:
+    """What the server does before serving: `open_database`'s check; the migrations applied."""
+    return await _on_schema(database_url, migrator.ensure_current)
+
+
+async def migrate(database_url: str) -> list[str]:
+    """Bring the database to the latest migration, adopting a legacy one; one line each."""
+    return await _on_schema(database_url, migrator.migrate)
+
+
+async def _on_schema(
+    database_url: str, work: Callable[[TortoiseContext, dict[str, Any]], Awaitable[T]]
+) -> T:
+    """Run `work` on the database's context, current while it runs, then close it."""
+    context = await connect(database_url)
+    async with context:
+        return await work(context, tortoise_config(database_url)["apps"])
+
+
+async def ping(context: TortoiseContext) -> None:
+    """Run a trivial query, raising if the database cannot answer."""
+    await context.db().execute_query("SELECT 1")
+
+
+def register_database(app: Sanic[Any, Any], database_url: str) -> None:
+    """Tie the app's database context to the server's lifecycle and to each request."""
+
+    @app.before_server_start
+    async def open_connections(app: Sanic[Any, Any]) -> None:
+        app.ctx.orm = await connect(database_url)
+
+    @app.on_request
+    async def use_app_database(request: Request) -> None:
+        """Make this app's context current for the rest of the request's task.
+
+        Entered without a matching exit, as `Tortoise.init` itself does: the task ends
+        with the request (or serves only this app's next keep-alive request), and the
+        context's single reset token could not be shared by concurrent requests anyway.
+        """
+        request.app.ctx.orm.__enter__()
+
+    @app.after_server_stop
+    async def close_connections(app: Sanic[Any, Any]) -> None:
+        await app.ctx.orm.close_connections()

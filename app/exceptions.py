@@ -1,0 +1,70 @@
+"""What the service's rules refuse, said in its own words and nothing of HTTP.
+
+The flows and the storage raise these; the web layer's error table (app.web.errors)
+answers each with a status, and the command line prints its text. An error's text is the
+sentence a client or an operator reads: its class's `message`, or one given when raised.
+"""
+
+from typing import ClassVar
+
+
+class DomainError(Exception):
+    """Base of the service's own refusals; `str(error)` is the sentence to show."""
+
+    # The text of every error of the class, for those whose text never varies.
+    message: ClassVar[str] = ""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text or self.message)
+
+
+class InvalidCredentials(DomainError):
+    """A login whose name or password does not match (which one is never said)."""
+
+    message = "Invalid credentials."
+
+
+class NameTaken(DomainError):
+    """A unique name is taken; the text says which, e.g. "That username is taken."."""
+
+
+class LastAdmin(DomainError):
+    """A change that would leave the service without an admin."""
+
+    message = "This is the last admin: make another user an admin first."
+
+
+class NotFound(DomainError):
+    """There is no such row (any more): "Item not found."."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} not found.")
+
+
+class AccountChanged(DomainError):
+    """create-admin: another request created or deleted the account meanwhile; the text is
+    that of the refusal met ("That username is taken.", "User not found.")."""
+
+
+class UserGone(DomainError):
+    """A refresh token whose user has been deleted."""
+
+    message = "User no longer exists."
+
+
+class TokensEnded(DomainError):
+    """A token dated before its user's `tokens_valid_after`: a change since ended it."""
+
+    message = "Token has been revoked."
+
+
+class ForeignToken(DomainError):
+    """A correctly signed token that this service did not make (another claim layout,
+    another service sharing the key): refused, never a crash."""
+
+
+class ForeignRefreshToken(DomainError):
+    """A logout whose refresh token belongs to another user than its access token."""
+
+    def __init__(self, header: str) -> None:
+        super().__init__(f"{header} holds another user's token.")

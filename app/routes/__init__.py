@@ -1,7 +1,0 @@
-"""The HTTP API, one blueprint per resource."""
-
-from sanic import Blueprint
-
-from app.routes import auth, health, items, stores, users
-
-BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, stores.bp, items.bp, users.bp, health.bp)

@@ -1,0 +1,7 @@
+"""The HTTP API, one blueprint per resource."""
+
+from sanic import Blueprint
+
+from app.web.routes import auth, health, items, stores, users
+
+BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, stores.bp, items.bp, users.bp, health.bp)

@@ -1,0 +1,117 @@
+"""Accounts and sessions: register, login, refresh, logout, and who am I."""
+
+from sanic import Blueprint, HTTPResponse, Request
+
+from app.accounts import flows
+from app.accounts.tokens import token_claims, token_user_id
+from app.exceptions import ForeignRefreshToken, InvalidCredentials, UserGone
+from app.schemas import AccessToken, Credentials, Login, Me, Message, TokenPair, UserOut
+from app.web.context import app_context
+from app.web.docs import operation
+from app.web.guards import jwt_required, refresh_jwt_required
+from app.web.payloads import NO_STORE, message, parse_body, read_route, respond
+from sanic_jwt_extended import JWT, verify_jwt_in_request
+from sanic_jwt_extended.exceptions import ExpiredSignatureError, RevokedTokenError
+from sanic_jwt_extended.state import state_of
+from sanic_jwt_extended.tokens import Token
+
+bp = Blueprint("auth")
+
+
+@bp.post("/register")
+@operation(
+    body=Credentials,
+    responses={201: (UserOut, "The new account, a USER.")},
+    errors={409: "That username is taken."},
+)
+async def register(request: Request) -> HTTPResponse:
+    """Create a USER account; roles are only ever raised by an admin."""
+    credentials = parse_body(request, Credentials)
+    user = await flows.register(app_context(request).passwords, credentials)
+    return respond(UserOut.model_validate(user), status=201)
+
+
+@bp.post("/login")
+@operation(
+    body=Login,
+    responses={200: (TokenPair, "A fresh access token and a refresh token.")},
+    errors={401: InvalidCredentials.message},
+)
+async def login(request: Request) -> HTTPResponse:
+    """Exchange a username and password for a fresh access token and a refresh token."""
+    credentials = parse_body(request, Login)
+    access, refresh = await flows.log_in(app_context(request).passwords, credentials)
+    body = TokenPair(access_token=access, refresh_token=refresh, expires_in=_lifetime(request))
+    return respond(body, headers=NO_STORE)
+
+
+@bp.post("/refresh")
+@operation(
+    responses={200: (AccessToken, "A new access token, not fresh.")},
+    errors={401: f"{UserGone.message} Or the refresh token has expired or been revoked."},
+)
+@refresh_jwt_required
+async def refresh(request: Request, token: Token) -> HTTPResponse:
+    """A new, non-fresh access token, with the role and claims as the database has them now."""
+    access = await flows.refresh(token)
+    return respond(
+        AccessToken(access_token=access, expires_in=_lifetime(request)), headers=NO_STORE
+    )
+
+
+@bp.post("/logout")
+@operation(
+    responses={200: (Message, "The token is revoked, and the refresh token if sent.")},
+    errors={422: "A token is malformed, or X-Refresh-Token holds another user's token."},
+)
+@jwt_required
+async def logout(request: Request, token: Token) -> HTTPResponse:
+    """Revoke this access token and, when sent in X-Refresh-Token, its refresh token."""
+    refresh, gone = await _refresh_token_sent(request, token)
+    await JWT.revoke(token)
+    if refresh is not None:
+        await JWT.revoke(refresh)
+    return message(f"Logged out; the refresh token {gone}." if gone else "Logged out.")
+
+
+@read_route(bp, "/me")
+@operation(responses={200: (Me, "The token's claims.")}, database=False)
+@jwt_required
+async def me(request: Request, token: Token) -> HTTPResponse:
+    """What the access token says about its bearer."""
+    claims = token_claims(token)
+    return respond(
+        Me(
+            id=token_user_id(token),
+            username=claims.username,
+            role=token.role,
+            private_claims=token.private_claims,
+        )
+    )
+
+
+def _lifetime(request: Request) -> int:
+    return app_context(request).settings.access_token_minutes * 60
+
+
+async def _refresh_token_sent(request: Request, access: Token) -> tuple[Token | None, str]:
+    """The refresh token sent along with a logout, checked before anything is revoked.
+
+    Returns it (None when none was sent, or it needs no revoking) and, if it was already
+    gone, how: an expired or revoked one must not keep the access token alive. A
+    malformed, tampered or foreign one is answered as the extension answers any bad
+    token (422), and nothing is revoked, so the client can retry.
+    """
+    header = state_of(request.app).config.refresh_jwt_header_key  # this app's, not the last one's
+    if header not in request.headers:
+        return None, ""
+    try:
+        refresh = await verify_jwt_in_request(request, refresh=True)
+    except ExpiredSignatureError:
+        return None, "had already expired"
+    except RevokedTokenError:
+        return None, "had already been revoked"
+    assert refresh is not None  # not optional: a missing token raises
+    if refresh.identity != access.identity:
+        raise ForeignRefreshToken(header)
+    return refresh, ""
