@@ -42,6 +42,7 @@ __all__ = [
     "InMemoryBlacklist",
     "RedisBlacklist",
     "RevocationJournal",
+    "redis_client",
 ]
 
 # Every method the extension awaits; a subclass must keep each of them a coroutine.
@@ -333,10 +334,6 @@ class RedisBlacklist(CutoffBlacklist):
             raise ConfigurationConflictError(
                 'RedisBlacklist needs blacklist_init_kwargs={"url": "redis://host:port/db"}'
             )
-        # A blacklist that hangs is as bad as one that is down: fail fast, answer 503.
-        redis_options.setdefault("socket_connect_timeout", 2)
-        redis_options.setdefault("socket_timeout", 2)
-        redis_options.setdefault("retry", Retry(NoBackoff(), retries=1))
         self._url = url or ""
         self._options = redis_options
         self._key_prefix = key_prefix
@@ -430,7 +427,7 @@ class RedisBlacklist(CutoffBlacklist):
     def _client(self) -> Redis:
         """The client, created on first use (also outside a server, e.g. a script)."""
         if self._redis is None:
-            self._redis = Redis.from_url(self._url, **self._options)
+            self._redis = redis_client(self._url, **self._options)
         return self._redis
 
     @contextmanager
@@ -440,6 +437,19 @@ class RedisBlacklist(CutoffBlacklist):
             yield self._client()
         except (RedisError, OSError) as error:
             raise BlacklistUnavailableError("The token blacklist cannot be reached.") from error
+
+
+def redis_client(url: str, **options: Any) -> Redis:
+    """A redis-py asyncio client for `url` that fails fast, as RedisBlacklist's own does.
+
+    A store that hangs is as bad as one that is down: a 2 s timeout and one retry, then
+    the error (a 503). For an app that shares one client between the blacklist (as
+    `blacklist_init_kwargs={"client": ...}`) and its own uses; `options` are redis-py's.
+    """
+    options.setdefault("socket_connect_timeout", 2)
+    options.setdefault("socket_timeout", 2)
+    options.setdefault("retry", Retry(NoBackoff(), retries=1))
+    return Redis.from_url(url, **options)
 
 
 class _Batch:

@@ -65,6 +65,13 @@ class Revocations:
         self._keep_cutoffs_for = keep_cutoffs_for
         self._poll_seconds = poll_seconds
         self._journal_position = 0
+        # False from a start until the journal has been read into the blacklist: until
+        # then the blacklist may lack revocations, so no token is let through, and each
+        # check raises what the last attempt met (a database's error, or the blacklist's).
+        self._filled = True
+        self._unfilled_because: Exception = BlacklistUnavailableError(
+            "The token blacklist cannot be reached."
+        )
         self._follower: asyncio.Task[None] | None = None
 
     def schedule(self, token: TokenFacts) -> asyncio.Task[None]:
@@ -94,6 +101,8 @@ class Revocations:
         )
 
     async def is_revoked(self, token: TokenFacts) -> bool:
+        if not self._filled:
+            raise self._unfilled_because.with_traceback(None)
         return await _guarded(self.blacklist.is_blacklisted(token))
 
     async def end_family(self, family: str) -> None:
@@ -114,19 +123,24 @@ class Revocations:
         return self.blacklist
 
     async def open(self) -> None:
-        """Open the blacklist; fill it from the journal, and follow it if not shared."""
+        """Open the blacklist; fill it from the journal, and follow it if not shared.
+
+        A journal (or store) that cannot be read does not stop the start: tokens are
+        refused with 503 until a later read, every `poll_seconds`, succeeds.
+        """
         await self.blacklist.open()
         if self._journal is None:
             return
-        await self.catch_up()
-        if isinstance(self.blacklist, CutoffBlacklist) and not self.blacklist.shared:
+        self._filled = False
+        with contextlib.suppress(Exception):  # logged, and tried again by the follower
+            await self._catch_up_logged()
+        if not self._filled or not self._shared:
             self._follower = asyncio.ensure_future(self._follow())
 
     async def close(self) -> None:
         if self._follower is not None:
+            # Not awaited: a read stuck in a database driver must not hold up the stop.
             self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
             self._follower = None
         await self.blacklist.close()
 
@@ -134,17 +148,30 @@ class Revocations:
         """Store in the blacklist what the journal recorded since last asked."""
         if self._journal is None:
             return
-        cutoffs, self._journal_position = await self._journal.read(self._journal_position)
+        cutoffs, position = await self._journal.read(self._journal_position)
         if cutoffs:
             await _guarded(self.blacklist.apply(cutoffs))
+        self._journal_position, self._filled = position, True
+
+    @property
+    def _shared(self) -> bool:
+        return not isinstance(self.blacklist, CutoffBlacklist) or self.blacklist.shared
 
     async def _follow(self) -> None:
-        while True:
+        """Read the journal every `poll_seconds`: for ever for a blacklist of one process,
+        until it has been filled once for a shared one."""
+        while not (self._filled and self._shared):
             await asyncio.sleep(self._poll_seconds)
-            try:
-                await self.catch_up()
-            except Exception as error:  # the next turn tries again
-                logger.warning("Reading the revocation journal failed: %s", error)
+            with contextlib.suppress(Exception):  # logged; the next turn tries again
+                await self._catch_up_logged()
+
+    async def _catch_up_logged(self) -> None:
+        try:
+            await self.catch_up()
+        except Exception as error:
+            logger.warning("Reading the revocation journal failed: %s", error)
+            self._unfilled_because = error
+            raise
 
     async def _revoke(self, token: TokenFacts) -> None:
         await self._record(Cutoff.of_token(token))

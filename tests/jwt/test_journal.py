@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import Any
 
 import pytest
 from sanic import Sanic
@@ -20,7 +21,7 @@ from tests.helpers import bearer
 from .helpers import SECRET, AppFactory, ListJournal, OnlyJtis
 
 
-def journaled_app(make_app: AppFactory, journal: ListJournal, **options: object) -> Sanic:
+def journaled_app(make_app: AppFactory, journal: ListJournal, **options: object) -> Sanic[Any, Any]:
     return make_app(
         use_blacklist=True,
         blacklist_class=InMemoryBlacklist,
@@ -29,9 +30,9 @@ def journaled_app(make_app: AppFactory, journal: ListJournal, **options: object)
     )
 
 
-async def status_of(app: Sanic, raw: str) -> int:
+async def status_of(app: Sanic[Any, Any], raw: str) -> int:
     _, response = await app.asgi_client.get("/protected", headers=bearer(raw))
-    return response.status
+    return int(response.status)
 
 
 async def test_a_logout_is_still_refused_after_a_restart(make_app: AppFactory) -> None:
@@ -174,3 +175,37 @@ class PollCounting(ListJournal):
 class BrokenJournal(ListJournal):
     async def record(self, cutoffs: Sequence[Cutoff]) -> None:
         raise OSError("disk full")
+
+
+async def test_until_the_journal_is_read_tokens_are_refused_then_served(
+    make_app: AppFactory,
+) -> None:
+    """Fail closed: a blacklist not yet filled might let a revoked token through."""
+    journal = UnreadableAtFirst()
+    app = journaled_app(make_app, journal, journal_poll_seconds=0.001)
+    raw = JWT.create_access_token("alice")
+    manager = TokenManager.of(app)
+    assert manager.revocations is not None
+    await manager.open()  # as the server's start does: it starts, the read fails
+    with pytest.raises(OSError, match="the database is down"):  # for the app to answer
+        await manager.revocations.is_revoked(manager.decode(raw))
+    journal.readable.set()
+    await asyncio.wait_for(journal.read_at_last.wait(), timeout=5)
+    assert await manager.revocations.is_revoked(manager.decode(raw)) is False
+    await manager.close()
+
+
+class UnreadableAtFirst(ListJournal):
+    """Fails to be read until `readable` is set; then sets `read_at_last`."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.readable = asyncio.Event()
+        self.read_at_last = asyncio.Event()
+
+    async def read(self, after: int) -> tuple[list[Cutoff], int]:
+        if not self.readable.is_set():
+            raise OSError("the database is down")
+        answer = await super().read(after)
+        self.read_at_last.set()
+        return answer
