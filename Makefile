@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-stamp
 export APP_TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 export APP_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 
-.PHONY: run test lint bench migration
+.PHONY: run test lint format bench migration
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Fixes what ruff can fix, then formats: what `lint` checks, applied to the tree.
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# With coverage of app/, sanic_jwt_extended/ and server.py, and its floor ([tool.coverage]).
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --cov --cov-report=term-missing:skip-covered
 
 # The benchmark kit; pass its options in BENCH_ARGS, e.g. BENCH_ARGS='--only hello,me'.
 bench: $(STAMP)

@@ -6,6 +6,7 @@ Nothing here runs wrk or a server: CI must not run benchmarks.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -159,7 +160,7 @@ def test_the_results_are_written_as_json_and_a_png_chart(tmp_path: Path) -> None
 def test_the_kit_says_how_to_install_wrk_when_it_is_missing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(cli.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     assert cli.main(["--only", "hello"]) == 1
     assert "apt-get install wrk" in capsys.readouterr().err
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sanic import Sanic
 
@@ -14,5 +16,5 @@ def make_app() -> AppFactory:
 
 
 @pytest.fixture
-def app() -> Sanic:
+def app() -> Sanic[Any, Any]:
     return build_app()

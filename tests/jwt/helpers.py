@@ -32,7 +32,7 @@ from sanic_jwt_extended.tokens import Token
 
 SECRET = "a-test-secret-that-is-long-enough-for-hs512-" + "x" * 32
 
-AppFactory = Callable[..., Sanic]
+AppFactory = Callable[..., Sanic[Any, Any]]
 
 
 def describe(token: Token | None) -> dict[str, Any]:
@@ -59,7 +59,7 @@ class ItemView(HTTPMethodView):
         return json(describe(token))
 
 
-def add_views(app: Sanic) -> None:
+def add_views(app: Sanic[Any, Any]) -> None:
     @app.get("/protected")
     @jwt_required
     async def protected(request: Request, token: Token) -> HTTPResponse:
@@ -129,7 +129,7 @@ def add_views(app: Sanic) -> None:
     app.add_route(ItemView.as_view(), "/items")
 
 
-def new_app() -> Sanic:
+def new_app() -> Sanic[Any, Any]:
     """A bare app with a name of its own (Sanic refuses two apps of one name)."""
     app = Sanic(f"jwt-{uuid.uuid4().hex[:12]}")
     app.config.AUTO_EXTEND = False  # sanic-ext is installed for the service, not needed here
@@ -137,7 +137,7 @@ def new_app() -> Sanic:
     return app
 
 
-def build_app(**options: Any) -> Sanic:
+def build_app(**options: Any) -> Sanic[Any, Any]:
     """An app initialised with `secret_key=SECRET` and `options`, with the test views."""
     app = new_app()
     with JWT.initialize(app) as manager:

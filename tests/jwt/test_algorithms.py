@@ -43,7 +43,7 @@ def signing_key(kind: str | None, number: int) -> Any:
     return private_key(kind, number)
 
 
-def client(app: Sanic) -> testing.SanicASGITestClient:
+def client(app: Sanic[Any, Any]) -> testing.SanicASGITestClient:
     """One test client per app, on an app that skips TOUCHUP: the test client starts the
     app for every request, and TOUCHUP's code rewriting is what makes that slow."""
     if not hasattr(app.ctx, "test_client"):
@@ -140,7 +140,7 @@ async def test_decode_algorithms_may_add_algorithms_of_the_same_key(
 # --- configurations that must not start ----------------------------------------------
 
 
-def _initialise(app: Sanic, settings: dict[str, Any], progress: list[str]) -> None:
+def _initialise(app: Sanic[Any, Any], settings: dict[str, Any], progress: list[str]) -> None:
     with JWT.initialize(app) as manager:
         for name, value in settings.items():
             setattr(manager.config, name, value)
@@ -156,7 +156,9 @@ def assert_refused_when_closing(**settings: Any) -> None:
     assert progress == ["options set"]
 
 
-def mixed(algorithm: str, kind: str, private: int = 0, public: int = 1, **extra: Any) -> dict:
+def mixed(
+    algorithm: str, kind: str, private: int = 0, public: int = 1, **extra: Any
+) -> dict[str, Any]:
     """Private key `private` and public key `public` of `kind`: two pairs unless equal."""
     return {
         "algorithm": algorithm,

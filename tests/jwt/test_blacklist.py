@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import BlacklistABC, InMemoryBlacklist
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError, ConfigurationConflictError
+from sanic_jwt_extended.protocols import TokenFacts
 from sanic_jwt_extended.tokens import Token
 from tests.helpers import bearer
 
@@ -19,13 +20,13 @@ if TYPE_CHECKING:
     from sanic import Sanic
 
 
-def with_memory_blacklist(make_app: AppFactory) -> Sanic:
+def with_memory_blacklist(make_app: AppFactory) -> Sanic[Any, Any]:
     return make_app(use_blacklist=True, blacklist_class=InMemoryBlacklist)
 
 
-async def get_protected(app: Sanic, raw: str) -> int:
+async def get_protected(app: Sanic[Any, Any], raw: str) -> int:
     _, response = await app.asgi_client.get("/protected", headers=bearer(raw))
-    return response.status
+    return int(response.status)
 
 
 async def test_a_revoked_token_is_refused_everywhere(make_app: AppFactory) -> None:
@@ -92,10 +93,10 @@ class SetBlacklist(BlacklistABC):
     def __init__(self) -> None:
         self.revoked: set[str] = set()
 
-    async def register(self, token: Token) -> None:
+    async def register(self, token: TokenFacts) -> None:
         self.revoked.add(str(token.jti))
 
-    async def is_blacklisted(self, token: Token) -> bool:
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
         return str(token.jti) in self.revoked
 
 
@@ -115,10 +116,10 @@ async def test_revoke_all_needs_a_blacklist_that_supports_it(make_app: AppFactor
 
 
 class BrokenBlacklist(BlacklistABC):
-    async def register(self, token: Token) -> None:
+    async def register(self, token: TokenFacts) -> None:
         raise ConnectionError("store is down")
 
-    async def is_blacklisted(self, token: Token) -> bool:
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
         raise ConnectionError("store is down")
 
 
@@ -144,10 +145,10 @@ async def test_requests_without_a_token_do_not_touch_the_blacklist(make_app: App
 class WriteFailingBlacklist(BlacklistABC):
     """Answers lookups, but cannot store a revocation."""
 
-    async def register(self, token: Token) -> None:
+    async def register(self, token: TokenFacts) -> None:
         raise ConnectionError("store is read-only")
 
-    async def is_blacklisted(self, token: Token) -> bool:
+    async def is_blacklisted(self, token: TokenFacts) -> bool:
         return False
 
 

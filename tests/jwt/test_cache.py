@@ -44,22 +44,22 @@ def move_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def app(make_app: AppFactory) -> Sanic:
+def app(make_app: AppFactory) -> Sanic[Any, Any]:
     return make_app(use_acl=True, use_blacklist=True, blacklist_class=InMemoryBlacklist)
 
 
-async def answer(app: Sanic, raw: str, path: str = "/protected") -> tuple[int, Any]:
+async def answer(app: Sanic[Any, Any], raw: str, path: str = "/protected") -> tuple[int, Any]:
     _, response = await app.asgi_client.get(path, headers=bearer(raw))
     return response.status, response.json
 
 
-def cache_info(app: Sanic) -> Any:
+def cache_info(app: Sanic[Any, Any]) -> Any:
     verifier = state_of(app).verifier
     assert verifier is not None
     return verifier.cache_info()
 
 
-def count_decodes(app: Sanic, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def count_decodes(app: Sanic[Any, Any], monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The raw tokens `app` decodes from now on, one entry per PyJWT decode."""
     keys = state_of(app).keys
     assert keys is not None
@@ -84,7 +84,7 @@ def with_payload(raw: str, **changes: Any) -> str:
 
 
 async def test_a_token_sent_again_is_not_decoded_again(
-    app: Sanic, monkeypatch: pytest.MonkeyPatch
+    app: Sanic[Any, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decoded = count_decodes(app, monkeypatch)
     raw = JWT.create_access_token("alice")
@@ -113,7 +113,9 @@ async def test_the_hmac_secret_is_not_prepared_again_on_each_decode(
     assert prepared == []
 
 
-async def test_an_expired_token_is_refused_even_when_cached(app: Sanic, move_clock: Clock) -> None:
+async def test_an_expired_token_is_refused_even_when_cached(
+    app: Sanic[Any, Any], move_clock: Clock
+) -> None:
     raw = JWT.create_access_token("alice", expires_delta=timedelta(seconds=5))
     assert (await answer(app, raw))[0] == 200
     move_clock(4)
@@ -143,7 +145,7 @@ async def test_a_token_not_yet_valid_is_refused_until_it_is(
     assert (await answer(app, raw))[0] == 200
 
 
-async def test_a_revoked_token_is_refused_even_when_cached(app: Sanic) -> None:
+async def test_a_revoked_token_is_refused_even_when_cached(app: Sanic[Any, Any]) -> None:
     raw = JWT.create_access_token("alice")
     assert (await answer(app, raw))[0] == 200
     _, response = await app.asgi_client.post("/logout", headers=bearer(raw))
@@ -152,7 +154,9 @@ async def test_a_revoked_token_is_refused_even_when_cached(app: Sanic) -> None:
     assert cache_info(app).hits >= 2
 
 
-async def test_a_token_issued_before_revoke_all_is_refused_even_when_cached(app: Sanic) -> None:
+async def test_a_token_issued_before_revoke_all_is_refused_even_when_cached(
+    app: Sanic[Any, Any],
+) -> None:
     raw = JWT.create_access_token("alice")
     assert (await answer(app, raw))[0] == 200
     _, response = await app.asgi_client.post("/revoke-all/alice")
@@ -161,7 +165,7 @@ async def test_a_token_issued_before_revoke_all_is_refused_even_when_cached(app:
     assert (await answer(app, JWT.create_access_token("alice")))[0] == 200
 
 
-async def test_a_cached_token_of_a_role_taken_away_is_refused(app: Sanic) -> None:
+async def test_a_cached_token_of_a_role_taken_away_is_refused(app: Sanic[Any, Any]) -> None:
     """A role change ends the tokens of the old role with revoke_all, cached ones too."""
     admin = JWT.create_access_token("alice", role="ADMIN")
     assert (await answer(app, admin, "/admin"))[0] == 200
@@ -187,7 +191,7 @@ async def test_the_cache_never_grows_past_its_bound(
     assert decoded == [tokens[1], tokens[0]]
 
 
-async def test_a_tampered_copy_of_a_cached_token_is_refused(app: Sanic) -> None:
+async def test_a_tampered_copy_of_a_cached_token_is_refused(app: Sanic[Any, Any]) -> None:
     raw = JWT.create_access_token("alice", role="USER")
     assert (await answer(app, raw, "/admin"))[0] == 403
     for forged in (with_payload(raw, role="ADMIN"), with_payload(raw, sub="mallory")):

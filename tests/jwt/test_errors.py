@@ -3,6 +3,7 @@ replaced handler is told."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -26,7 +27,7 @@ def cookie(raw: str) -> dict[str, str]:
     return {"Cookie": f"access_token_cookie={raw}"}
 
 
-async def answer(app: Sanic, method: str, path: str, headers: dict[str, str]) -> Any:
+async def answer(app: Sanic[Any, Any], method: str, path: str, headers: dict[str, str]) -> Any:
     _, response = await getattr(app.asgi_client, method)(path, headers=headers)
     return response
 
@@ -102,7 +103,7 @@ async def test_a_replaced_handler_answers_exactly_what_it_returns(make_app: AppF
 
 
 # The refusals raised after a token verified: handler name, how to provoke it.
-REFUSALS = {
+REFUSALS: dict[str, tuple[str, str, Callable[[str], dict[str, str]]]] = {
     "wrong_token": ("post", "/refresh", lambda raw: {"X-Refresh-Token": f"Bearer {raw}"}),
     "revoked_token": ("get", "/protected", bearer),
     "access_denied": ("get", "/admin", bearer),
@@ -111,7 +112,7 @@ REFUSALS = {
 }
 
 
-def app_telling_who_was_refused() -> Sanic:
+def app_telling_who_was_refused() -> Sanic[Any, Any]:
     """An app whose refusal handlers answer with the identity of the refused token."""
 
     def who(request: Request, exception: Exception) -> HTTPResponse:

@@ -49,7 +49,7 @@ def es_ring(signing: int, *verify_only: int) -> dict[str, Any]:
     }
 
 
-async def answer(app: Sanic, raw: str, route: str = "/protected") -> tuple[int, Any]:
+async def answer(app: Sanic[Any, Any], raw: str, route: str = "/protected") -> tuple[int, Any]:
     headers = {"X-Refresh-Token": f"Bearer {raw}"} if route == "/refresh" else bearer(raw)
     method = "post" if route == "/refresh" else "get"
     _, response = await getattr(app.asgi_client, method)(route, headers=headers)

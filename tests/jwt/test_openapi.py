@@ -21,7 +21,7 @@ from .helpers import SECRET, add_views, new_app
 ERROR_BODY = {"$ref": "#/components/schemas/JWTErrorMessage"}
 
 
-def documented_app(**options: Any) -> Sanic:
+def documented_app(**options: Any) -> Sanic[Any, Any]:
     """The test views on an app that sanic-ext extends (with OAS on) when it starts."""
     app = new_app()
     app.config.AUTO_EXTEND = True
@@ -34,11 +34,11 @@ def documented_app(**options: Any) -> Sanic:
     return app
 
 
-async def specification(app: Sanic) -> dict[str, Any]:
+async def specification(app: Sanic[Any, Any]) -> dict[str, Any]:
     _, response = await app.asgi_client.get("/docs/openapi.json")
     assert response.status == 200
     spec: dict[str, Any] = response.json
-    validate(spec)  # type: ignore[arg-type]
+    validate(spec)
     return spec
 
 

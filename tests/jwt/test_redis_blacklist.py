@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -40,8 +40,10 @@ async def redis(redis_url: str, key_prefix: str) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture
-def make_redis_app(make_app: AppFactory, redis_url: str, key_prefix: str) -> Callable[..., Sanic]:
-    def build(**options: object) -> Sanic:
+def make_redis_app(
+    make_app: AppFactory, redis_url: str, key_prefix: str
+) -> Callable[..., Sanic[Any, Any]]:
+    def build(**options: object) -> Sanic[Any, Any]:
         kwargs = {"url": redis_url, "key_prefix": key_prefix}
         return make_app(
             use_blacklist=True,
@@ -53,13 +55,13 @@ def make_redis_app(make_app: AppFactory, redis_url: str, key_prefix: str) -> Cal
     return build
 
 
-async def status_of(app: Sanic, raw: str) -> int:
+async def status_of(app: Sanic[Any, Any], raw: str) -> int:
     _, response = await app.asgi_client.get("/protected", headers=bearer(raw))
-    return response.status
+    return int(response.status)
 
 
 async def test_a_token_revoked_through_one_app_is_refused_by_another(
-    make_redis_app: Callable[..., Sanic],
+    make_redis_app: Callable[..., Sanic[Any, Any]],
 ) -> None:
     first, second = make_redis_app(), make_redis_app()
     raw = JWT.create_access_token("alice")
@@ -72,7 +74,7 @@ async def test_a_token_revoked_through_one_app_is_refused_by_another(
 
 
 async def test_the_entry_expires_when_its_token_would(
-    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis: Redis, key_prefix: str
 ) -> None:
     make_redis_app()
     token = Token(JWT.create_access_token("alice", expires_delta=timedelta(minutes=10)))
@@ -87,7 +89,7 @@ async def test_the_entry_expires_when_its_token_would(
 
 
 async def test_the_entry_outlives_its_token_by_the_leeway(
-    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis: Redis, key_prefix: str
 ) -> None:
     make_redis_app(leeway=timedelta(minutes=1))
     token = Token(JWT.create_access_token("alice", expires_delta=timedelta(minutes=10)))
@@ -96,7 +98,7 @@ async def test_the_entry_outlives_its_token_by_the_leeway(
 
 
 async def test_revoke_all_across_two_apps_sharing_redis(
-    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis: Redis, key_prefix: str
 ) -> None:
     first, second = make_redis_app(), make_redis_app()
     before = JWT.create_access_token("alice")
@@ -120,7 +122,7 @@ async def test_revoke_all_across_two_apps_sharing_redis(
 def redis_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the commands every Redis client sends from now on, in order."""
     commands: list[str] = []
-    execute = Redis.execute_command
+    execute: Callable[..., Awaitable[Any]] = Redis.execute_command
 
     async def recording(self: Redis, *args: Any, **options: Any) -> Any:
         commands.append(str(args[0]))
@@ -131,7 +133,7 @@ def redis_commands(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def test_each_request_asks_redis_once(
-    make_redis_app: Callable[..., Sanic], redis_commands: list[str]
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis_commands: list[str]
 ) -> None:
     """The jti and the subject's revoke_all cut-off come back in one MGET."""
     app = make_redis_app()
@@ -142,7 +144,7 @@ async def test_each_request_asks_redis_once(
 
 
 async def test_lookups_made_together_share_one_mget(
-    make_redis_app: Callable[..., Sanic], redis_commands: list[str]
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis_commands: list[str]
 ) -> None:
     """Requests that a turn of the event loop reads together cost one round trip."""
     make_redis_app()
@@ -213,7 +215,7 @@ async def test_a_redis_that_is_gone_refuses_requests_with_503(make_app: AppFacto
 
 
 async def test_a_cut_off_never_moves_back(
-    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis: Redis, key_prefix: str
 ) -> None:
     """Concurrent revoke_alls land in any order; the latest moment is the one kept."""
     make_redis_app()
@@ -227,7 +229,8 @@ async def test_a_cut_off_never_moves_back(
     )
     await JWT.blacklist.register_identity("alice", 5.0, timedelta(hours=2))  # much earlier
     key = f"{key_prefix}:identity:alice"
-    assert float(await redis.get(key)) == max(moments)
+    kept = await redis.get(key)
+    assert kept is not None and float(kept) == max(moments)
     # The earlier cut-off still asked for the entry to be kept longer: it is.
     assert await redis.ttl(key) > 3600
 
@@ -250,7 +253,7 @@ async def test_a_client_the_app_owns_is_used_and_left_open(
 
 
 async def test_a_redis_that_lost_its_data_is_filled_from_the_journal(
-    make_redis_app: Callable[..., Sanic], redis: Redis, key_prefix: str
+    make_redis_app: Callable[..., Sanic[Any, Any]], redis: Redis, key_prefix: str
 ) -> None:
     journal = ListJournal()
     app = make_redis_app(revocation_journal=journal)

@@ -27,7 +27,7 @@ from .helpers import AppFactory, OnlyJtis
 REUSED = {"msg": "Refresh token reuse detected: the session has ended."}
 
 
-def rotating_app(make_app: AppFactory, **options: Any) -> Sanic:
+def rotating_app(make_app: AppFactory, **options: Any) -> Sanic[Any, Any]:
     settings: dict[str, Any] = {
         "use_blacklist": True,
         "blacklist_class": InMemoryBlacklist,
@@ -37,16 +37,16 @@ def rotating_app(make_app: AppFactory, **options: Any) -> Sanic:
     return make_app(**(settings | options))
 
 
-async def rotate(app: Sanic, refresh: str) -> Any:
+async def rotate(app: Sanic[Any, Any], refresh: str) -> Any:
     _, response = await app.asgi_client.post(
         "/rotate", headers={"X-Refresh-Token": f"Bearer {refresh}"}
     )
     return response
 
 
-async def status_of(app: Sanic, access: str) -> int:
+async def status_of(app: Sanic[Any, Any], access: str) -> int:
     _, response = await app.asgi_client.get("/protected", headers=bearer(access))
-    return response.status
+    return int(response.status)
 
 
 @pytest.fixture
@@ -160,10 +160,10 @@ async def test_rotate_needs_rotation_configured(make_app: AppFactory) -> None:
 
 
 @pytest.fixture
-def make_redis_rotating_app(make_app: AppFactory, redis_url: str) -> Callable[..., Sanic]:
+def make_redis_rotating_app(make_app: AppFactory, redis_url: str) -> Callable[..., Sanic[Any, Any]]:
     prefix = f"test-{time.time_ns()}"
 
-    def build(**options: Any) -> Sanic:
+    def build(**options: Any) -> Sanic[Any, Any]:
         return rotating_app(
             make_app,
             blacklist_class=RedisBlacklist,
@@ -175,7 +175,7 @@ def make_redis_rotating_app(make_app: AppFactory, redis_url: str) -> Callable[..
 
 
 async def test_of_concurrent_rotations_on_two_apps_exactly_one_wins(
-    make_redis_rotating_app: Callable[..., Sanic],
+    make_redis_rotating_app: Callable[..., Sanic[Any, Any]],
 ) -> None:
     apps = [make_redis_rotating_app(refresh_reuse_grace=timedelta(0)) for _ in range(2)]
     _, refresh = log_in()
@@ -197,7 +197,7 @@ async def test_of_concurrent_rotations_on_two_apps_exactly_one_wins(
 
 
 async def test_a_family_ended_through_one_app_is_refused_by_another(
-    make_redis_rotating_app: Callable[..., Sanic], later: Callable[[float], None]
+    make_redis_rotating_app: Callable[..., Sanic[Any, Any]], later: Callable[[float], None]
 ) -> None:
     first, second = make_redis_rotating_app(), make_redis_rotating_app()
     access, stolen = log_in()

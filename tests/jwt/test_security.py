@@ -50,7 +50,7 @@ def _tagged(name: str, default: Callable[..., Any]) -> Callable[..., Any]:
     return handler
 
 
-def new_served_app(**options: Any) -> Sanic:
+def new_served_app(**options: Any) -> Sanic[Any, Any]:
     """The helpers' views on an app initialised with SECRET and `options`, with tagged handlers.
 
     Like `make_app`, but handlers cannot be wrapped once `make_app` has closed the
@@ -69,10 +69,10 @@ def new_served_app(**options: Any) -> Sanic:
     return app
 
 
-_served: dict[str, Sanic] = {}
+_served: dict[str, Sanic[Any, Any]] = {}
 
 
-def serve(**options: Any) -> Sanic:
+def serve(**options: Any) -> Sanic[Any, Any]:
     """`new_served_app(**options)`, built once per module for each set of options: these
     apps hold no state (no blacklist), and building one costs more than a request.
 
@@ -95,7 +95,7 @@ ROUTES = {
 }
 
 
-def client(app: Sanic) -> testing.SanicASGITestClient:
+def client(app: Sanic[Any, Any]) -> testing.SanicASGITestClient:
     """One test client per app: each new one adds a middleware to every route of the app,
     which makes the next requests slower and slower."""
     if not hasattr(app.ctx, "test_client"):
@@ -104,7 +104,7 @@ def client(app: Sanic) -> testing.SanicASGITestClient:
 
 
 async def send(
-    app: Sanic, token: str | bytes, route: str = "/protected"
+    app: Sanic[Any, Any], token: str | bytes, route: str = "/protected"
 ) -> testing.TestingResponse:
     """Send `token` as `Bearer <token>` (bytes are sent as they are, not as UTF-8 text)."""
     method, header = ROUTES[route]
@@ -580,7 +580,7 @@ def _flip(token: str, position: int) -> str:
 
 
 async def _not_refused(
-    app: Sanic, tokens: Mapping[Any, str], route: str = "/protected"
+    app: Sanic[Any, Any], tokens: Mapping[Any, str], route: str = "/protected"
 ) -> dict[Any, tuple[int, str]]:
     """Those of `tokens` not answered with a 422 of invalid_token holding a lone "msg"."""
     wrong = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import jwt
 import pytest
@@ -21,8 +22,13 @@ from tests.helpers import bearer
 from .helpers import SECRET, AppFactory
 
 
-def claims_of(raw: str) -> dict[str, object]:
+def claims_of(raw: str) -> dict[str, Any]:
     return jwt.decode(raw, SECRET, algorithms=["HS256"], options={"verify_aud": False})
+
+
+def lifetime(token: Token) -> timedelta:
+    assert token.exp is not None
+    return token.exp - token.iat
 
 
 def test_registered_claims_and_the_token_class(make_app: AppFactory) -> None:
@@ -53,7 +59,7 @@ def test_token_attributes(make_app: AppFactory) -> None:
     for moment in (token.iat, token.nbf, token.exp):
         assert moment is not None and moment.tzinfo is not None
         assert moment.utcoffset() == timedelta(0)
-    assert token.exp - token.iat == timedelta(minutes=15)
+    assert lifetime(token) == timedelta(minutes=15)
     assert (token.iss, token.aud, token.csrf) == (None, None, None)
 
 
@@ -62,7 +68,7 @@ def test_refresh_tokens_live_thirty_days_and_are_never_fresh(make_app: AppFactor
     token = Token(JWT.create_refresh_token("alice"))
     assert token.type == "refresh"
     assert token.fresh is None
-    assert token.exp - token.iat == timedelta(days=30)
+    assert lifetime(token) == timedelta(days=30)
 
 
 def test_expiry_can_be_changed_per_token_or_switched_off(make_app: AppFactory) -> None:
@@ -70,7 +76,7 @@ def test_expiry_can_be_changed_per_token_or_switched_off(make_app: AppFactory) -
     assert Token(JWT.create_access_token("a")).exp is None
     assert "exp" not in claims_of(JWT.create_access_token("a"))
     short = Token(JWT.create_access_token("a", expires_delta=timedelta(seconds=30)))
-    assert short.exp - short.iat == timedelta(seconds=30)
+    assert lifetime(short) == timedelta(seconds=30)
     assert Token(JWT.create_refresh_token("a", expires_delta=False)).exp is None
 
 
