@@ -3,6 +3,8 @@
     python server.py [--host H] [--port P] [--workers N]    serve the API
     python server.py create-admin NAME                      create or promote an admin
     python server.py migrate                                upgrade the database's schema
+    python server.py keys generate --algorithm A --out PATH write a new signing key
+    python server.py keys list                              the keys that sign and verify
 
 Settings come from settings.toml and APP_<KEY> variables; the options above win over both.
 """
@@ -21,7 +23,8 @@ from concurrent.futures import Future
 from functools import partial
 from multiprocessing import resource_tracker
 from multiprocessing.synchronize import Semaphore
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar, get_args
 
 from pydantic import ValidationError
 from sanic import Request, Sanic
@@ -34,6 +37,7 @@ from tortoise.exceptions import BaseORMException
 
 from app import create_app
 from app.accounts.admin import create_admin
+from app.accounts.keys import GeneratedAlgorithm, KeyFileError, generate_key, key_ring
 from app.db import migrate, prepare_schema
 from app.db.migrator import SchemaNotCurrent
 from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
@@ -41,7 +45,7 @@ from app.exceptions import AccountChanged
 from app.schemas import Credentials
 from app.settings import Settings
 from app.web.logs import command_log, configure_logging
-from sanic_jwt_extended.exceptions import BlacklistUnavailableError
+from sanic_jwt_extended.exceptions import BlacklistUnavailableError, ConfigurationConflictError
 
 T = TypeVar("T")
 
@@ -61,6 +65,9 @@ STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # `app.stop(terminate=True)`), tells every worker to stop, waits for them, and returns.
 MANAGER_TERMINATE = "__TERMINATE__"
 
+# What keys the extension cannot use raise: a file of ours, or a ring it refuses.
+KEY_ERRORS = (KeyFileError, ConfigurationConflictError)
+
 # The in-memory blacklist warns when it is created; the main process's app says it once.
 IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
 
@@ -72,6 +79,9 @@ def main(argv: list[str] | None = None, *, setup: AppSetup | None = None) -> int
     """
     args = _parser().parse_args(argv)
     configure_logging("text")  # until the settings name the format
+    if args.command == "keys" and args.keys_command == "generate":
+        # Before the settings: the key is often made before they can name it.
+        return _generate_key(args.algorithm, args.out)
     overrides = {key: getattr(args, key) for key in ("host", "port", "workers")}
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
@@ -82,6 +92,8 @@ def main(argv: list[str] | None = None, *, setup: AppSetup | None = None) -> int
         return _create_admin(settings, args.name)
     if args.command == "migrate":
         return _migrate(settings)
+    if args.command == "keys":
+        return _list_keys(settings)
     return serve(settings, setup=setup)
 
 
@@ -102,6 +114,33 @@ def _parser() -> argparse.ArgumentParser:
         help="apply the migrations the database lacks (adopting a database made before "
         "migrations), one line each",
     )
+    keys = commands.add_parser(
+        "keys",
+        help="make a signing key, or list the keys that sign and verify tokens",
+        description="The keys of the ring: one signs new tokens, the others only verify "
+        "older ones until they are removed (README: Keys and their rotation).",
+    )
+    keys_commands = keys.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND", required=True)
+    generate = keys_commands.add_parser(
+        "generate",
+        help="write a new private key and print its kid",
+        description="Write a new PKCS#8 PEM private key (RSA: 3072 bits) to PATH with mode "
+        "0600, never replacing a file, and print its kid (its RFC 7638 thumbprint) as the "
+        "last word. The settings are not read: set signing_key_file or verify_key_files "
+        "to PATH afterwards.",
+    )
+    generate.add_argument(
+        "--algorithm", required=True, choices=get_args(GeneratedAlgorithm), help="what it signs"
+    )
+    generate.add_argument("--out", required=True, type=Path, metavar="PATH", help="a new file")
+    keys_commands.add_parser(
+        "list",
+        help="print the configured ring, one key a line",
+        description="Print one line per key of the ring the settings configure, the signing "
+        "key first: its kid, its algorithm, signing or verify, and the file (or setting) "
+        "it comes from. Nothing private is printed. The keys are checked as the server's "
+        "start checks them; a development server's random secret is made if missing.",
+    )
     return parser
 
 
@@ -116,6 +155,10 @@ def serve(settings: Settings, *, setup: AppSetup | None = None) -> int:
         settings = _signing_settings(settings)
     except (OSError, ValueError) as error:
         return _fail(f"development secret: {error}")
+    try:
+        key_ring(settings)  # before the database: a bad key refuses the start, changing nothing
+    except KeyFileError as error:
+        return _fail(f"keys: {error}")
     try:
         applied = _on_database(prepare_schema(settings.database_url))
     except DATABASE_ERRORS as error:
@@ -315,9 +358,35 @@ def _create_admin(settings: Settings, name: str) -> int:
         return _fail(_database_problem(error))
     except BlacklistUnavailableError as error:
         return _fail(f"blacklist: {error}")
+    except KEY_ERRORS as error:
+        return _fail(f"keys: {error}")
     except AccountChanged as error:  # created or deleted meanwhile
         return _fail(str(error))
     print(f"{'Created' if created else 'Promoted'} admin {name!r}.")
+    return 0
+
+
+def _generate_key(algorithm: GeneratedAlgorithm, out: Path) -> int:
+    try:
+        kid = generate_key(algorithm, out)
+    except FileExistsError:
+        return _fail(f"keys: {out} exists; it is never overwritten (choose another path)")
+    except OSError as error:
+        return _fail(f"keys: cannot write {out}: {error.strerror}")
+    print(f"Wrote a new {algorithm} private key to {out} (mode 0600); its kid: {kid}")
+    return 0
+
+
+def _list_keys(settings: Settings) -> int:
+    """The ring the server would use: with the development secret where it would sign."""
+    try:
+        ring = key_ring(_signing_settings(settings))
+    except (KeyFileError, OSError, ValueError) as error:
+        return _fail(f"keys: {error}")
+    width = max(len(key.kid) for key, _ in ring)
+    for key, source in ring:
+        use = "signing" if key.signing else "verify"
+        print(f"{key.kid:<{width}}  {','.join(key.algorithms):<6}  {use:<7}  {source}")
     return 0
 
 

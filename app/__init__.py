@@ -10,7 +10,7 @@ The layers, bottom-up; each imports only layers listed before it, for typing too
     development_secret  the random signing key of a development server
     db                  tortoise contexts, models, migrations, the storage helpers
     schemas             the pydantic bodies of requests and responses
-    accounts            passwords, this service's tokens, the flows that change users
+    accounts            passwords, this service's tokens and keys, the flows that change users
     web                 the HTTP side: error table, guards, payloads, docs, logs, routes
     factory             create_app: an app built from its settings
 """

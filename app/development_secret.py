@@ -21,8 +21,13 @@ SECRET_FILE = Path("data") / "development-secret-key"
 
 
 def signs_with_sample(settings: Settings) -> bool:
-    """Whether `settings` are a development server's that would sign with the sample key."""
-    return settings.env == "development" and settings.secret == SAMPLE_SECRET_KEY
+    """Whether `settings` are a development server's that would sign with the sample key
+    (an asymmetric one signs with its key file, and uses no secret)."""
+    return (
+        settings.env == "development"
+        and not settings.asymmetric
+        and settings.secret == SAMPLE_SECRET_KEY
+    )
 
 
 def with_development_secret(settings: Settings, path: Path = SECRET_FILE) -> Settings:

@@ -52,12 +52,6 @@ class UserGone(DomainError):
     message = "User no longer exists."
 
 
-class TokensEnded(DomainError):
-    """A token dated before its user's `tokens_valid_after`: a change since ended it."""
-
-    message = "Token has been revoked."
-
-
 class ForeignToken(DomainError):
     """A correctly signed token that this service did not make (another claim layout,
     another service sharing the key): refused, never a crash."""
@@ -68,3 +62,27 @@ class ForeignRefreshToken(DomainError):
 
     def __init__(self, header: str) -> None:
         super().__init__(f"{header} holds another user's token.")
+
+
+class NoPublicKeys(DomainError):
+    """An HS* service signs with a secret: it has no public key to publish."""
+
+    message = "This service signs with a secret (HS*): it publishes no public keys."
+
+
+class LoginThrottled(DomainError):
+    """Too many failed logins for the username, or from the address, within the window
+    (which of the two is never said); `retry_after`: whole seconds until it ends."""
+
+    message = "Too many failed logins: try again later."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+
+class ThrottleUnavailable(DomainError):
+    """The login throttle's counts (in Redis) cannot be reached: logins are refused
+    rather than let in uncounted."""
+
+    message = "Logins are unavailable: the failed-login counts cannot be reached."

@@ -5,6 +5,7 @@ from typing import Any
 from sanic import Sanic
 
 from app.accounts.passwords import Passwords
+from app.accounts.throttle import login_throttle
 from app.db import register_database
 from app.settings import Settings
 from app.web.context import AppContext
@@ -13,15 +14,22 @@ from app.web.errors import register_error_handlers
 from app.web.guards import initialise_jwt
 from app.web.logs import TimedRequest, register_access_log
 from app.web.routes import BLUEPRINTS
+from sanic_jwt_extended.blacklist import redis_client
 
 APP_NAME = "stores_api"
 
 
 def create_app(settings: Settings) -> Sanic[Any, AppContext]:
     """A new app for `settings`; two of them with different settings can share a process."""
+    redis = redis_client(settings.redis_url) if settings.redis_url else None
     app: Sanic[Any, AppContext] = Sanic(
         APP_NAME,
-        ctx=AppContext(settings=settings, passwords=Passwords(settings)),
+        ctx=AppContext(
+            settings=settings,
+            passwords=Passwords(settings),
+            redis=redis,
+            throttle=login_throttle(settings, redis),
+        ),
         request_class=TimedRequest,
         # Logging is the process's, set up by the command line (app.web.logs), not each app's.
         configure_logging=False,
@@ -38,8 +46,14 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
     register_access_log(app)  # first, so that its response middleware runs last
     enable_docs(app, settings)  # before the extension's initialisation, which documents it
     register_database(app, settings.database_url)
-    app.ctx.blacklist = initialise_jwt(app, settings)
+    app.ctx.jwt = initialise_jwt(app, settings, app.ctx.redis)
+    app.register_listener(_close_redis, "after_server_stop")
     register_error_handlers(app)
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
     return app
+
+
+async def _close_redis(app: Sanic[Any, AppContext]) -> None:
+    if app.ctx.redis is not None:
+        await app.ctx.redis.aclose()

@@ -215,6 +215,24 @@ class Me(ResponseBody):
     private_claims: dict[str, Any]
 
 
+class SessionOut(ResponseBody):
+    """A session: one login, kept going by its refreshes, until it ends."""
+
+    id: str
+    created_at: UtcTime
+    last_used_at: UtcTime
+    user_agent: str
+    address: str
+    # Whether it is the session of the token that asked.
+    current: bool
+
+
+class SessionList(ResponseBody):
+    """The sessions that have not ended, newest first."""
+
+    sessions: list[SessionOut]
+
+
 class TokenClaims(BaseModel):
     """The private claims this service puts in its tokens (see `app.accounts.tokens`)."""
 
@@ -252,6 +270,35 @@ class InvalidRequestBody(Message):
     """The 422 answer to a body or query that does not fit its schema."""
 
     errors: list[FieldError]
+
+
+def _absent(value: str | None) -> bool:
+    return value is None
+
+
+# A member of one key type only: left out of the others' JSON, rather than written null.
+KeyParameter = Annotated[str | None, Field(default=None, exclude_if=_absent)]
+
+
+class PublicJwk(ResponseBody):
+    """A public key (RFC 7517, RFC 7518 6): `n`, `e` for RSA; `crv`, `x`, `y` for EC;
+    `crv`, `x` for OKP (EdDSA). Only these members are ever written: never a private one."""
+
+    kty: str
+    kid: str
+    alg: str
+    use: str
+    n: KeyParameter
+    e: KeyParameter
+    crv: KeyParameter
+    x: KeyParameter
+    y: KeyParameter
+
+
+class JwkSet(ResponseBody):
+    """The keys that verify this service's tokens, the signing one first (RFC 7517 5)."""
+
+    keys: list[PublicJwk]
 
 
 class Health(ResponseBody):

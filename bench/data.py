@@ -10,11 +10,11 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import redis
 
-from app import create_app
 from app.accounts.flows import register
 from app.accounts.passwords import Passwords
-from app.accounts.tokens import access_token
+from app.accounts.tokens import access_token, token_manager
 from app.db import open_database
+from app.db.journal import DatabaseJournal
 from app.db.models import Item, Role, Store, User
 from app.schemas import Credentials
 from app.settings import Settings
@@ -61,21 +61,25 @@ class TokenMint:
 
     `me-many` needs 10,000 distinct valid tokens. Logging in 10,000 times would spend
     the server's time (and, with /refresh, a request each) on work the benchmark does not
-    measure; minting them here with `app.accounts.tokens.access_token`, in an app built by
-    `create_app` from the very settings the server runs with (secret, algorithm, lifetime,
-    claim prefix), gives tokens of exactly the shape and size that /login issues, in a
-    fraction of a second. The peers get one minted the same way, so that every server
-    verifies a token of the same length.
+    measure; minting them here with `app.accounts.tokens.access_token`, with a token
+    manager configured from the very settings the server runs with (secret, algorithm,
+    lifetime, claim prefix), gives tokens of exactly the shape and size that /login
+    issues, in a fraction of a second. The peers get one minted the same way, so that
+    every server verifies a token of the same length. Nothing is revoked: its journal
+    and blacklist are never opened.
     """
 
     def __init__(self, settings: Settings) -> None:
         with warnings.catch_warnings():  # the in-memory blacklist's warning, irrelevant here
             warnings.simplefilter("ignore")
-            create_app(settings)  # initialises the extension, which then signs for it
+            self._manager = token_manager(settings, journal=DatabaseJournal(), redis=None)
 
     def access_tokens(self, user: User, count: int) -> list[str]:
         read_at = time.time()  # as if the row had just been read, as /refresh does
-        tokens = [access_token(user, fresh=False, read_at=read_at) for _ in range(count)]
+        tokens = [
+            access_token(self._manager, user, fresh=False, read_at=read_at, family=None)
+            for _ in range(count)
+        ]
         assert len(set(tokens)) == count  # each has its own jti
         return tokens
 

@@ -8,7 +8,8 @@ It registers a user of its own (a new name on every run) and logs in, creates a 
 Two tokens come from a login. `POST /items` needs a *fresh* access token, one straight
 from a login, so the items are created with the login's token. Everything else goes
 through `Session.request`, which refreshes the access token when the server says it has
-expired (401 "Token has expired.") and tries once more; a refreshed token is not fresh,
+expired (401 "Token has expired.") and tries once more, keeping the next refresh token
+the server hands out (each refresh spends the one sent); a refreshed token is not fresh,
 so it is never used to create items. Any other 401, or any unexpected status, is an
 error: the client says which and exits with status 1.
 """
@@ -95,11 +96,14 @@ class Session:
             response = await self.client.post(
                 "/refresh", headers={"X-Refresh-Token": f"Bearer {self.refresh_token}"}
             )
-            self.access = expect(response, 200)["access_token"]
+            tokens = expect(response, 200)
+            self.access = tokens["access_token"]
+            # Rotation: the refresh token sent is spent; the next one must be kept.
+            self.refresh_token = tokens.get("refresh_token", self.refresh_token)
             self.refreshes += 1
 
     async def log_out(self) -> None:
-        """End the current access token and the refresh token."""
+        """End the session: its access and refresh tokens are refused from now on."""
         headers = bearer(self.access) | {"X-Refresh-Token": f"Bearer {self.refresh_token}"}
         expect(await self.client.post("/logout", headers=headers), 200)
 

@@ -5,9 +5,14 @@
 #
 # Two users register, one is made admin with `python server.py create-admin`, both log
 # in; a store and items are created; the admin may delete an item and the user may not;
-# /me shows the token's private claims; the refresh token gets a new access token; a
-# logout revokes both tokens, which are then refused. One line per step: what was done
-# and the status it got. The first unexpected status stops the tour with status 1.
+# /me shows the token's private claims; each refresh spends its refresh token and hands
+# out the next pair, which the client keeps; a spent refresh token presented again after
+# the grace period ends the session; the user lists and ends sessions; a logout ends the
+# session, whose tokens are then refused. One line per step: what was done and the status
+# it got. The first unexpected status stops the tour with status 1.
+#
+# REUSE_GRACE_SECONDS must be the server's refresh_reuse_grace_seconds (default 10): the
+# tour waits that long, plus one second, to show a reuse being caught.
 #
 # create-admin writes to the database itself, not through the API: run this script with
 # the server's settings (the same working directory, the same APP_DATABASE_URL and
@@ -130,17 +135,35 @@ call 200 private_claims "GET /me as $USER_NAME" "$BASE_URL/me" -H "$(bearer "$US
 call 200 "" "POST /refresh with $USER_NAME's refresh token" -X POST "$BASE_URL/refresh" \
     -H "$(refresh_header "$USER_REFRESH")"
 REFRESHED_ACCESS=$(field access_token)
+SPENT_REFRESH=$USER_REFRESH
+USER_REFRESH=$(field refresh_token) # the client keeps the next one: the old one is spent
 call 200 role "GET /me with the refreshed access token" "$BASE_URL/me" \
     -H "$(bearer "$REFRESHED_ACCESS")"
 call 401 msg "POST /items with the refreshed access token, which is not fresh" -X POST \
     "$BASE_URL/items" -H "$(bearer "$REFRESHED_ACCESS")" -H "$JSON" \
     -d "{\"name\": \"Jam\", \"price\": 4, \"store_id\": $STORE_ID}"
 
-call 200 msg "POST /logout as $USER_NAME, with the refresh token" -X POST "$BASE_URL/logout" \
-    -H "$(bearer "$USER_ACCESS")" -H "$(refresh_header "$USER_REFRESH")"
+call 200 "" "POST /login $USER_NAME again, from another device" -X POST "$BASE_URL/login" \
+    -H "$JSON" -d "$(credentials "$USER_NAME" "$USER_PASSWORD")"
+OTHER_ACCESS=$(field access_token)
+OTHER_REFRESH=$(field refresh_token)
+call 200 sessions "GET /me/sessions as $USER_NAME" "$BASE_URL/me/sessions" \
+    -H "$(bearer "$OTHER_ACCESS")"
+
+# Bash's own wait (no sleep binary needed): read from a pipe nobody writes, with a timeout.
+read -rt $((${REUSE_GRACE_SECONDS:-10} + 1)) <> <(:) || true
+call 401 msg "POST /refresh with the spent refresh token, after the grace period" -X POST \
+    "$BASE_URL/refresh" -H "$(refresh_header "$SPENT_REFRESH")"
+call 401 msg "GET /me with that session's newest access token" "$BASE_URL/me" \
+    -H "$(bearer "$REFRESHED_ACCESS")"
+call 200 role "GET /me from the other device: its session goes on" "$BASE_URL/me" \
+    -H "$(bearer "$OTHER_ACCESS")"
+
+call 200 msg "POST /logout from the other device" -X POST "$BASE_URL/logout" \
+    -H "$(bearer "$OTHER_ACCESS")"
 call 401 msg "GET /me with the logged-out access token" "$BASE_URL/me" \
-    -H "$(bearer "$USER_ACCESS")"
-call 401 msg "POST /refresh with the logged-out refresh token" -X POST "$BASE_URL/refresh" \
-    -H "$(refresh_header "$USER_REFRESH")"
+    -H "$(bearer "$OTHER_ACCESS")"
+call 401 msg "POST /refresh with the logged-out session's refresh token" -X POST \
+    "$BASE_URL/refresh" -H "$(refresh_header "$OTHER_REFRESH")"
 
 echo "Tour complete: every step answered as expected."

@@ -13,10 +13,10 @@ the user's row did. Two rules keep that true whatever runs concurrently:
   transaction, so that an unreachable blacklist rolls the change back (its error reaches
   the caller) instead of leaving old tokens alive.
 
-The row also records the cut-off (`tokens_valid_after`, set in the transaction and moved
-past the commit as the blacklist's is) for `/refresh`, which reads it anyway: a change
-made by the command line, which cannot reach a running server's in-memory blacklist,
-still ends every earlier refresh token at once.
+Every cut-off is recorded in the database by the token manager's journal, in the same
+transaction as the change: the blacklist is the one place a token is checked, and the
+journal refills it when the service starts, or when another process (the command line)
+made the change.
 """
 
 import time
@@ -25,9 +25,11 @@ from contextlib import asynccontextmanager
 
 from tortoise.transactions import in_transaction
 
+from app.accounts import sessions
 from app.accounts.passwords import Passwords
-from app.accounts.tokens import access_token, refresh_token, token_user_id
-from app.db.models import Role, User, username_key
+from app.accounts.sessions import Client
+from app.accounts.tokens import access_token, next_refresh_token, refresh_token, token_user_id
+from app.db.models import Role, SessionEnd, User, username_key
 from app.db.storage import delete_or_404, get_or_404, save_or_404, unique_name
 from app.exceptions import (
     AccountChanged,
@@ -35,16 +37,12 @@ from app.exceptions import (
     LastAdmin,
     NameTaken,
     NotFound,
-    TokensEnded,
     UserGone,
 )
 from app.schemas import Credentials, Login
-from sanic_jwt_extended import JWT, TokenManager
+from sanic_jwt_extended import TokenManager
+from sanic_jwt_extended.exceptions import RefreshTokenReusedError
 from sanic_jwt_extended.tokens import Token
-
-# What ends every token of a user in the blacklist: `JWT`, the blacklist of the app serving
-# the request; a `TokenManager` of the command line's own; or none (the row alone).
-Revoker = type[JWT] | TokenManager | None
 
 
 async def register(passwords: Passwords, credentials: Credentials, role: Role = Role.USER) -> User:
@@ -59,9 +57,11 @@ async def register(passwords: Passwords, credentials: Credentials, role: Role = 
         )
 
 
-async def log_in(passwords: Passwords, credentials: Login) -> tuple[str, str]:
-    """A fresh access token and a refresh token; InvalidCredentials for any wrong name or
-    password.
+async def log_in(
+    passwords: Passwords, tokens: TokenManager, credentials: Login, client: Client
+) -> tuple[str, str]:
+    """A new session: its fresh access token and its refresh token; InvalidCredentials
+    for any wrong name or password.
 
     Names match in any letter case, as they are unique that way.
     """
@@ -75,38 +75,53 @@ async def log_in(passwords: Passwords, credentials: Login) -> tuple[str, str]:
         await User.filter(id=user.id, password_hash=user.password_hash).update(
             password_hash=await passwords.hash(credentials.password)
         )
+    family = tokens.new_family()
+    await sessions.start(family, user.id, client)
     return (
-        access_token(user, fresh=True, read_at=read_at),
-        refresh_token(user, read_at=read_at),
+        access_token(tokens, user, fresh=True, read_at=read_at, family=family),
+        refresh_token(tokens, user, read_at=read_at, family=family),
     )
 
 
-async def refresh(token: Token) -> str:
-    """A new, non-fresh access token with the role and claims the row has now."""
+async def refresh(tokens: TokenManager, token: Token, client: Client) -> tuple[str, str | None]:
+    """A new, non-fresh access token with the role and claims the row has now, and with
+    rotation on the next refresh token (None with it off); the session moves on.
+
+    A refresh token from before sessions (no family) starts one. Reuse of a spent token
+    ends its session (RefreshTokenReusedError, raised on).
+    """
     user_id = token_user_id(token)
     read_at = time.time()
     user = await User.get_or_none(id=user_id)
     if user is None:
         raise UserGone
-    if token.issued_at <= user.tokens_valid_after:
-        raise TokensEnded
-    return access_token(user, fresh=False, read_at=read_at)
+    family = token.family
+    next_refresh = None
+    if tokens.config.refresh_token_rotation:
+        try:
+            next_refresh = await next_refresh_token(tokens, token, user, read_at=read_at)
+        except RefreshTokenReusedError:
+            if family is not None:
+                await sessions.mark_ended(family, SessionEnd.REUSE_DETECTED)
+            raise
+        family = tokens.decode(next_refresh).family
+    if token.family is None and family is not None:
+        await sessions.start(family, user.id, client)
+    elif family is not None:
+        await sessions.touch(family, user.id)
+    return access_token(tokens, user, fresh=False, read_at=read_at, family=family), next_refresh
 
 
 async def change_role(
-    user_id: int, role: Role, *, password_hash: str | None = None, revoker: Revoker = JWT
+    tokens: TokenManager, user_id: int, role: Role, *, password_hash: str | None = None
 ) -> User:
-    """Set a user's role, and their password when given, ending every earlier token.
-
-    `revoker=None` (a command line without a shared blacklist) ends them through the row
-    only: refresh tokens at once, access tokens within their lifetime.
-    """
-    async with _ending_tokens_of(user_id, revoker) as cut_off:
+    """Set a user's role, and their password when given, ending every earlier token."""
+    async with _ending_tokens_of(tokens, user_id, SessionEnd.ACCOUNT_CHANGED):
         user = await get_or_404(User, user_id, "User")
         if role != Role.ADMIN:
             await _keep_an_admin(user)
-        user.role, user.tokens_valid_after = role, cut_off
-        changed = ["role", "tokens_valid_after"]
+        user.role = role
+        changed = ["role"]
         if password_hash is not None:
             user.password_hash = password_hash
             changed.append("password_hash")
@@ -114,22 +129,20 @@ async def change_role(
     return user
 
 
-async def delete_user(user_id: int) -> None:
+async def delete_user(tokens: TokenManager, user_id: int) -> None:
     """Delete a user, ending their tokens."""
-    async with _ending_tokens_of(user_id, JWT):
+    async with _ending_tokens_of(tokens, user_id, SessionEnd.USER_DELETED):
         user = await get_or_404(User, user_id, "User")
         await _keep_an_admin(user)
         await delete_or_404(User, user_id, "User")
 
 
-async def make_admin(passwords: Passwords, credentials: Credentials, *, revoker: Revoker) -> bool:
+async def make_admin(passwords: Passwords, tokens: TokenManager, credentials: Credentials) -> bool:
     """Create the user as an admin, or promote them and set this password; True if new.
 
     Setting the password on promotion means the operator always ends up knowing it, and
-    it ends the user's earlier sessions: refresh tokens at once (through the row), access
-    tokens at once with a `revoker` (the blacklist is shared, as Redis is), else within
-    their lifetime. AccountChanged when another request created or deleted the account
-    between the look-up and the write.
+    it ends the user's earlier sessions. AccountChanged when another request created or
+    deleted the account between the look-up and the write.
     """
     existing = await User.get_or_none(username_key=username_key(credentials.username))
     try:
@@ -137,10 +150,10 @@ async def make_admin(passwords: Passwords, credentials: Credentials, *, revoker:
             await register(passwords, credentials, role=Role.ADMIN)
             return True
         await change_role(
+            tokens,
             existing.id,
             Role.ADMIN,
             password_hash=await passwords.hash(credentials.password),
-            revoker=revoker,
         )
     except (NameTaken, NotFound) as error:
         raise AccountChanged(str(error)) from error
@@ -148,20 +161,21 @@ async def make_admin(passwords: Passwords, credentials: Credentials, *, revoker:
 
 
 @asynccontextmanager
-async def _ending_tokens_of(user_id: int, revoker: Revoker) -> AsyncIterator[float]:
-    """A transaction that changes what tokens of `user_id` say; yields the row's cut-off.
+async def _ending_tokens_of(
+    tokens: TokenManager, user_id: int, reason: SessionEnd
+) -> AsyncIterator[None]:
+    """A transaction that changes what tokens of `user_id` say, ending those before it,
+    and so every session of the user.
 
-    See the module docstring for why the blacklist's cut-off is taken twice.
+    See the module docstring for why the cut-off is taken twice.
     """
     async with in_transaction():
-        yield time.time()
-        if revoker is not None:
-            await revoker.revoke_all(str(user_id))
+        yield
+        await sessions.mark_all_ended(user_id, reason)
+        await tokens.revoke_all(str(user_id))
     # A read of the row between the first cut-off and the commit saw the old row (on
-    # PostgreSQL); so the row's cut-off, like the blacklist's, moves past the commit.
-    await User.filter(id=user_id).update(tokens_valid_after=time.time())
-    if revoker is not None:
-        await revoker.revoke_all(str(user_id))
+    # PostgreSQL); so the cut-off moves past the commit.
+    await tokens.revoke_all(str(user_id))
 
 
 async def _keep_an_admin(user: User) -> None:

@@ -1,7 +1,8 @@
 """The database: one tortoise-orm context per application, never the process-global one.
 
 Beside this module: the models (`models`), their migrations (`migrations`, applied by
-`migrator`), tortoise's PostgreSQL client with a bounded wait (`postgres`), the config of
+`migrator`), tortoise's PostgreSQL client with a bounded wait (`postgres`) and its SQLite
+client made to recover from a failed connection (`sqlite`), the config of
 tortoise's command line (`tortoise_cli`), and the look-ups and writes the flows and routes
 share (`storage`).
 
@@ -29,8 +30,12 @@ from app.db import migrator
 T = TypeVar("T")
 
 MODEL_MODULES = ["app.db.models"]
-# tortoise's asyncpg client with a bounded wait for a free connection (see app.db.postgres).
-POSTGRES_ENGINE = "app.db.postgres"
+# tortoise's engines, replaced by ours: asyncpg's with a bounded wait for a free connection
+# (app.db.postgres), SQLite's that a connection failing to open does not wedge (app.db.sqlite).
+OUR_ENGINES = {
+    "tortoise.backends.asyncpg": "app.db.postgres",
+    "tortoise.backends.sqlite": "app.db.sqlite",
+}
 # tortoise's migrations of our models; `tortoise makemigrations` writes new ones here.
 MIGRATIONS_MODULE = "app.db.migrations"
 
@@ -45,8 +50,8 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     name = urlsplit(database_url).scheme
     connection: str | dict[str, Any] = database_url
     described = expand_db_url(database_url)
-    if described["engine"] == "tortoise.backends.asyncpg":
-        connection = described | {"engine": POSTGRES_ENGINE}
+    if described["engine"] in OUR_ENGINES:
+        connection = described | {"engine": OUR_ENGINES[described["engine"]]}
     return {
         "connections": {name: connection},
         "apps": {

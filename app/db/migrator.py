@@ -181,3 +181,11 @@ class AddFieldToState(ops.AddField):
 
     async def database_forward(self, *args: Any, **kwargs: Any) -> None:
         return None
+
+
+class RemoveFieldFromState(ops.RemoveField):
+    """A RemoveField recorded in the migration state only: a RunPython of the same
+    migration drops the column in place, for the reason AddFieldToState gives."""
+
+    async def database_forward(self, *args: Any, **kwargs: Any) -> None:
+        return None

@@ -164,7 +164,8 @@ def operation(
     responses: status -> (model, description) of the successful answers.
     errors: status -> description of the errors particular to the route, each with the
         `{"msg"}` body. Those of a body (400, 413, 415, 422), of a query (422) and of a
-        database outage (503, unless `database=False`) are added here.
+        database outage (503, unless `database=False`) are added here; a 503 of the
+        route's own (another store it needs) is said after the database's.
     """
     documented_errors = dict(errors or {})
     if body is not None:
@@ -174,7 +175,8 @@ def operation(
             415: "The body was not sent as application/json.",
         }
     if database:
-        documented_errors[503] = DATABASE_UNAVAILABLE
+        own = documented_errors.get(503)
+        documented_errors[503] = f"{DATABASE_UNAVAILABLE} {own}" if own else DATABASE_UNAVAILABLE
 
     def decorate(view: View) -> View:
         documented = view

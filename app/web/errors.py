@@ -32,9 +32,11 @@ from app.exceptions import (
     ForeignToken,
     InvalidCredentials,
     LastAdmin,
+    LoginThrottled,
     NameTaken,
+    NoPublicKeys,
     NotFound,
-    TokensEnded,
+    ThrottleUnavailable,
     UserGone,
 )
 from sanic_jwt_extended.exceptions import AccessDeniedError, JWTExtendedException
@@ -50,7 +52,8 @@ SANIC_HEADER_TOO_LARGE = "Request header exceeds the size limit"
 
 ADMIN_REQUIRED = "Admin privilege required."
 DATABASE_UNAVAILABLE = "The database is unavailable."
-# How long a client should wait before trying again while the database is down.
+# How long a client should wait before trying again while the database (or the login
+# throttle's Redis) is down.
 RETRY_AFTER_SECONDS = 5
 
 # What a database that is down, locked, full or unreadable raises. tortoise wraps only
@@ -58,7 +61,7 @@ RETRY_AFTER_SECONDS = 5
 # connection reaches us as asyncpg's or the socket's own exception: an OSError, whether
 # refused, reset, timed out, or a host name that does not resolve (a plain OSError when
 # it resolves to several addresses, none answering). Nothing else a route does raises
-# one: Redis's failures are the blacklist's 503.
+# one: Redis's failures are the blacklist's 503, or the login throttle's.
 DATABASE_FAILURES: tuple[type[Exception], ...] = (
     DBConnectionError,
     OperationalError,
@@ -87,14 +90,8 @@ class NotJson(Exception):
     """A body that does not parse as JSON."""
 
 
-# RFC 6750 3: the challenge of a 401 when no usable credentials came, and when the token
-# sent cannot be used (as the extension's own 401s say it).
+# RFC 6750 3: the challenge of a 401 when no usable credentials came.
 BEARER = {"WWW-Authenticate": "Bearer"}
-
-
-def _invalid_token(description: str) -> dict[str, str]:
-    value = f'Bearer error="invalid_token", error_description="{description}"'
-    return {"WWW-Authenticate": value}
 
 
 def sentence(text: str) -> str:
@@ -125,7 +122,10 @@ class ErrorKind:
             body: dict[str, Any] = {"msg": self.message or sentence(str(exception))}
             if isinstance(exception, InvalidRequest):
                 body["errors"] = exception.errors
-            return json_response(body, status=self.status, headers=dict(self.headers))
+            headers = dict(self.headers)
+            if isinstance(exception, LoginThrottled):
+                headers["Retry-After"] = str(exception.retry_after)
+            return json_response(body, status=self.status, headers=headers)
 
         return answer
 
@@ -138,13 +138,24 @@ ERRORS: tuple[ErrorKind, ...] = (
     # The service's rules.
     ErrorKind("invalid_credentials", InvalidCredentials, 401, headers=BEARER),
     ErrorKind("user_gone", UserGone, 401, headers=BEARER),
-    ErrorKind("tokens_ended", TokensEnded, 401, headers=_invalid_token(TokensEnded.message)),
     ErrorKind("foreign_token", ForeignToken, 422),
     ErrorKind("foreign_refresh_token", ForeignRefreshToken, 422),
     ErrorKind("not_found", NotFound, 404),
+    ErrorKind("no_public_keys", NoPublicKeys, 404),
     ErrorKind("name_taken", NameTaken, 409),
     ErrorKind("last_admin", LastAdmin, 409),
     ErrorKind("account_changed", AccountChanged, 409),
+    # Retry-After: the seconds until the throttle's window ends, set from the error.
+    ErrorKind("login_throttled", LoginThrottled, 429),
+    # Fail closed: a login the throttle cannot count is refused, as an unreachable
+    # blacklist refuses tokens (the extension's 503).
+    ErrorKind(
+        "throttle_unavailable",
+        ThrottleUnavailable,
+        503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        log="Login throttle unavailable",
+    ),
     # The extension's, in this service's words: its one role check is for admins. Rows of
     # the extension's errors replace its handlers (see `replace_jwt_handlers`).
     ErrorKind("access_denied", AccessDeniedError, 403, ADMIN_REQUIRED),

@@ -9,29 +9,34 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, overload
 
+from redis.asyncio import Redis
 from sanic import HTTPResponse, Request, Sanic
 
 import sanic_jwt_extended
 from app.accounts.tokens import configure_jwt
+from app.db.journal import DatabaseJournal
 from app.db.models import Role
 from app.settings import Settings
+from app.web.context import app_context_of
 from app.web.errors import replace_jwt_handlers
 from app.web.logs import note_user
-from sanic_jwt_extended import JWT
-from sanic_jwt_extended.blacklist import BlacklistABC
+from sanic_jwt_extended import JWT, TokenManager
 from sanic_jwt_extended.exceptions import AccessDeniedError
 from sanic_jwt_extended.tokens import Token
 
 View = Callable[..., Awaitable[HTTPResponse]]
 
 
-def initialise_jwt(app: Sanic[Any, Any], settings: Settings) -> BlacklistABC:
-    """Initialise the extension for `app`; return its blacklist (for the health check)."""
+def initialise_jwt(app: Sanic[Any, Any], settings: Settings, redis: Redis | None) -> TokenManager:
+    """Initialise the extension for `app`; return its token manager, which the views use.
+
+    The journal reads through the app's database context, which its start opens.
+    """
+    journal = DatabaseJournal(lambda: app_context_of(app).orm)
     with JWT.initialize(app) as manager:
-        configure_jwt(manager.config, settings)
+        configure_jwt(manager.config, settings, journal=journal, redis=redis)
         replace_jwt_handlers(manager.handler)
-    assert manager.blacklist is not None  # use_blacklist is on
-    return manager.blacklist
+    return TokenManager.of(app)
 
 
 def admin_required(*, fresh: bool = False) -> Callable[[View], View]:

@@ -13,13 +13,14 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from playwright.sync_api import Browser, sync_playwright
+from redis.asyncio import Redis
 from sanic import Sanic
 
 from app.db import migrate, open_database
@@ -34,12 +35,13 @@ from tests.app.helpers import (
     LogOutput,
     build_app,
     make_settings,
+    new_key,
     promote,
 )
 from tests.helpers import missing, on_postgres
 from tests.servers import PostgresServer
 
-TABLES = ("items", "stores", "users")
+TABLES = ("items", "stores", "users", "sessions", "revocations")
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -118,6 +120,27 @@ def api(app: Sanic[Any, Any]) -> Api:
 
 
 @pytest.fixture
+async def shared_redis(redis_url: str) -> AsyncIterator[str]:
+    """The test Redis database, emptied before and after."""
+    client = Redis.from_url(redis_url)
+    await client.flushdb()
+    yield redis_url
+    await client.flushdb()
+    await client.aclose()
+
+
+@pytest.fixture
+def two_apps(settings: Settings, shared_redis: str) -> tuple[Api, Api]:
+    """Two apps on the same database and Redis (as workers or hosts are), with settings of
+    their own otherwise."""
+    first = build_app(settings.model_copy(update={"redis_url": shared_redis}))
+    second = build_app(
+        settings.model_copy(update={"redis_url": shared_redis, "access_token_minutes": 5})
+    )
+    return Api(first), Api(second)
+
+
+@pytest.fixture
 async def user(api: Api) -> LoggedIn:
     """A logged-in USER named alice."""
     await api.register("alice")
@@ -158,7 +181,16 @@ def env(database_file: Path) -> dict[str, str]:
         "APP_PASSWORD_TIME_COST": "1",
         "APP_PASSWORD_MEMORY_KIB": "8",
         "APP_PASSWORD_PARALLELISM": "1",
+        # Short, so that a test (the curl tour) can wait it out to show a reuse caught.
+        "APP_REFRESH_REUSE_GRACE_SECONDS": "1",
     }
+
+
+@pytest.fixture
+def es256_env(env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The real server's environment, signing with ES256 and a key file of its own."""
+    signing = new_key("ES256", tmp_path, "signing")
+    return env | {"APP_ALGORITHM": "ES256", "APP_SIGNING_KEY_FILE": signing}
 
 
 @pytest.fixture(params=["text", "json"])

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import io
+import secrets
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any, Literal, TypeVar
 
+import jwt
 from sanic import Sanic
 from sanic_testing.testing import TestingResponse
 from tortoise.migrations.executor import MigrationExecutor, MigrationTarget
 
 from app import create_app
 from app.accounts.admin import create_admin
+from app.accounts.keys import GeneratedAlgorithm, generate_key
 from app.db import connect, tortoise_config
 from app.db.migrator import APP_LABEL
 from app.schemas import Credentials
@@ -22,6 +28,7 @@ from app.settings import Settings
 from app.web.logs import LogFormat
 from tests.helpers import bearer
 
+JWKS_VERIFIER = Path(__file__).with_name("jwks_verifier.py")
 SECRET = "a-test-secret-of-at-least-sixty-four-bytes-for-every-hs-algorithm!!"
 PASSWORD = "correct horse battery"
 
@@ -78,6 +85,10 @@ def make_settings(**overrides: Any) -> Settings:
         "env": "test",
         "secret_key": SECRET,
         "algorithm": "HS256",
+        "signing_key_file": "",
+        "verify_key_files": (),
+        "previous_secret_keys": (),
+        "jwks_max_age_seconds": 300,
         "access_token_minutes": 15,
         "refresh_token_days": 30,
         "private_claim_prefix": "stores_api",
@@ -88,6 +99,66 @@ def make_settings(**overrides: Any) -> Settings:
         "password_parallelism": 1,
     }
     return Settings(**(values | overrides))
+
+
+# The algorithms the key tests run with: one of each kind.
+KeyAlgorithm = Literal["HS256"] | GeneratedAlgorithm
+
+
+def new_key(algorithm: KeyAlgorithm, directory: Path, name: str) -> str:
+    """A new key for `algorithm`: a random secret for HS256, else the path of a new PEM
+    private key in `directory`, made by `keys generate`'s own function."""
+    if algorithm == "HS256":
+        return secrets.token_urlsafe(64)
+    path = directory / f"{name}.pem"
+    generate_key(algorithm, path)
+    return str(path)
+
+
+def key_settings(
+    algorithm: KeyAlgorithm, signing: str, *verifying: str, **overrides: Any
+) -> Settings:
+    """Test settings whose ring signs with `signing` and also verifies with `verifying`:
+    keys of `new_key` (secrets for HS256, key files otherwise)."""
+    if algorithm == "HS256":
+        keys: dict[str, Any] = {"secret_key": signing, "previous_secret_keys": verifying}
+    else:
+        keys = {"signing_key_file": signing, "verify_key_files": verifying}
+    return make_settings(algorithm=algorithm, **keys, **overrides)
+
+
+def kid_of(token: str) -> str:
+    """The `kid` of a token's header: which key of the ring signed it."""
+    kid: str = jwt.get_unverified_header(token)["kid"]
+    return kid
+
+
+class JwksVerifier:
+    """tests/app/jwks_verifier.py as a process of its own (PyJWT's `PyJWKClient`, pointed
+    at `jwks_url`), asked about one token at a time for as long as it lives."""
+
+    def __init__(self, jwks_url: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(JWKS_VERIFIER), jwks_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+
+    def verify(self, token: str) -> str:
+        """Its answer: `valid SUB KID` or `invalid ERROR`."""
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(f"{token}\n")
+        self.process.stdin.flush()
+        return self.process.stdout.readline().strip()
+
+    def __enter__(self) -> JwksVerifier:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()  # its end of input: it exits
+        self.process.wait(timeout=10)
 
 
 def build_app(settings: Settings) -> Sanic[Any, Any]:
@@ -141,11 +212,15 @@ class Api:
         return LoggedIn(body["access_token"], body["refresh_token"])
 
     async def refreshed(self, logged_in: LoggedIn) -> str:
-        response = await self.call(
-            "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {logged_in.refresh}"}
-        )
+        response = await self.refresh(logged_in.refresh)
         assert response.status_code == 200, response.text
         return str(response.json["access_token"])
+
+    async def refresh(self, refresh_token: str) -> TestingResponse:
+        """POST /refresh with `refresh_token`, whatever it answers."""
+        return await self.call(
+            "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {refresh_token}"}
+        )
 
     async def create_store(self, logged_in: LoggedIn, name: str = "Corner shop") -> int:
         response = await self.call(

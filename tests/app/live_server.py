@@ -64,8 +64,10 @@ def free_port() -> int:
 class LiveServer:
     """A running `python server.py`, with its merged output read line by line."""
 
-    def __init__(self, env: dict[str, str], cwd: Path, *options: str) -> None:
-        self.port = free_port()
+    def __init__(
+        self, env: dict[str, str], cwd: Path, *options: str, port: int | None = None
+    ) -> None:
+        self.port = free_port() if port is None else port
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, str(SERVER), "--port", str(self.port), *options],
@@ -198,12 +200,14 @@ def _running(process: psutil.Process) -> bool:
 
 
 @contextmanager
-def started(env: dict[str, str], cwd: Path, *options: str) -> Iterator[LiveServer]:
+def started(
+    env: dict[str, str], cwd: Path, *options: str, port: int | None = None
+) -> Iterator[LiveServer]:
     """A server, killed with its whole session if the test leaves it running.
 
     Its output is printed at the end, which pytest shows when the test fails.
     """
-    server = LiveServer(env, cwd, *options)
+    server = LiveServer(env, cwd, *options, port=port)
     try:
         yield server
     finally:
@@ -213,8 +217,11 @@ def started(env: dict[str, str], cwd: Path, *options: str) -> Iterator[LiveServe
 
 
 @contextmanager
-def running(env: dict[str, str], cwd: Path, *options: str) -> Iterator[LiveServer]:
-    """A server that has logged "Ready"."""
-    with started(env, cwd, *options) as server:
+def running(
+    env: dict[str, str], cwd: Path, *options: str, port: int | None = None
+) -> Iterator[LiveServer]:
+    """A server that has logged "Ready"; on `port` when given (a restart that clients
+    reach at the same address), else on a free one."""
+    with started(env, cwd, *options, port=port) as server:
         server.wait_until_ready()
         yield server

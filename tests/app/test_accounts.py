@@ -15,8 +15,12 @@ import pytest
 
 from app.accounts import flows
 from app.accounts.passwords import Passwords
+from app.accounts.sessions import Client
+from app.accounts.tokens import token_manager
 from app.db import open_database
+from app.db.journal import DatabaseJournal
 from app.db.models import Role, User
+from app.db.storage import save_or_404
 from app.schemas import Credentials, Login
 from app.settings import Settings
 from tests.app.helpers import PASSWORD, Api, LoggedIn, Pause, promote
@@ -44,12 +48,12 @@ async def boss(api: Api, admin: LoggedIn, settings: Settings) -> int:
 
 async def demote(api: Api, user_id: int) -> None:
     with api.app.ctx.orm:
-        await flows.change_role(user_id, Role.USER)
+        await flows.change_role(api.app.ctx.jwt, user_id, Role.USER)
 
 
 async def delete(api: Api, user_id: int) -> None:
     with api.app.ctx.orm:
-        await flows.delete_user(user_id)
+        await flows.delete_user(api.app.ctx.jwt, user_id)
 
 
 async def login_paused_in_hashing(
@@ -138,18 +142,22 @@ async def test_a_login_while_create_admin_commits_yields_no_usable_refresh_token
     api: Api, user: LoggedIn, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pause = Pause()
-    monkeypatch.setattr(flows, "save_or_404", pause.after(flows.save_or_404))
+    monkeypatch.setattr(flows, "save_or_404", pause.after(save_or_404))
     passwords = Passwords(settings)
+    # What create-admin does without Redis: a token manager of its own, whose journal
+    # (the database) the server reads.
+    tokens = token_manager(settings, journal=DatabaseJournal(), redis=None)
     async with open_database(settings.database_url):
-        # What create-admin does without Redis: the row alone ends earlier sessions.
+        await tokens.open()
         credentials = Credentials(username="alice", password=PASSWORD)
-        promotion = asyncio.create_task(flows.make_admin(passwords, credentials, revoker=None))
+        promotion = asyncio.create_task(flows.make_admin(passwords, tokens, credentials))
         await pause.reached.wait()  # the row is changed, not yet committed
         # What POST /login does meanwhile, reading the row as it was before.
         login = Login(username="alice", password=PASSWORD)
-        _, refresh_token = await flows.log_in(passwords, login)
+        _, refresh_token = await flows.log_in(passwords, tokens, login, Client("test", "::1"))
         pause.release()
         await promotion
+        await tokens.close()
     response = await api.call(
         "POST", "/refresh", headers={"X-Refresh-Token": f"Bearer {refresh_token}"}
     )

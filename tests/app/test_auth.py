@@ -145,12 +145,25 @@ async def test_login_rehashes_a_password_hashed_with_older_parameters(
 # POST /refresh
 
 
-async def test_refresh_gives_a_non_fresh_access_token(api: Api, user: LoggedIn) -> None:
+async def test_refresh_gives_a_non_fresh_access_token_and_the_next_refresh_token(
+    api: Api, user: LoggedIn
+) -> None:
     response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
     assert response.status_code == 200
-    assert set(response.json) == {"access_token", "token_type", "expires_in"}
+    assert set(response.json) == {"access_token", "refresh_token", "token_type", "expires_in"}
     assert response.json["token_type"] == "Bearer"
     assert claims(response.json["access_token"])["fresh"] is False
+    assert response.json["refresh_token"] != user.refresh
+
+
+async def test_without_rotation_refresh_gives_an_access_token_only(settings: Settings) -> None:
+    api = Api(build_app(settings.model_copy(update={"refresh_rotation": False})))
+    await api.register("alice")
+    user = await api.login("alice")
+    for _ in range(2):  # the same refresh token, again and again
+        response = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+        assert response.status_code == 200
+        assert set(response.json) == {"access_token", "token_type", "expires_in"}
 
 
 async def test_refresh_reads_the_role_again_from_the_database(
@@ -194,16 +207,16 @@ async def test_a_refresh_token_is_not_an_access_token(api: Api, user: LoggedIn) 
 # POST /logout
 
 
-async def test_logout_revokes_the_access_token(api: Api, user: LoggedIn) -> None:
+async def test_logout_ends_the_session_refresh_token_included(api: Api, user: LoggedIn) -> None:
+    """No X-Refresh-Token needed: the session's refresh token is refused too."""
     response = await api.call("POST", "/logout", headers=user.headers)
     assert response.status_code == 200
     assert response.json == {"msg": "Logged out."}
     again = await api.call("GET", "/me", headers=user.headers)
     assert again.status_code == 401
     assert again.json == {"msg": "Token has been revoked."}
-    assert (
-        await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
-    ).status_code == 200
+    refreshed = await api.call("POST", "/refresh", headers=refresh_header(user.refresh))
+    assert (refreshed.status_code, refreshed.json) == (401, {"msg": "Token has been revoked."})
 
 
 async def test_logout_revokes_the_refresh_token_sent_with_it(api: Api, user: LoggedIn) -> None:

@@ -85,9 +85,15 @@ def test_postgres_going_away_is_503_until_it_is_back(
         assert (health.status_code, health.json()["database"]) == (503, "unavailable")
         # Routes that need only the token keep answering.
         assert client.get("/me", headers=auth).status_code == 200
-        assert client.post("/logout", headers=auth | refresh).status_code == 200
+        # A logout writes the revocation down (so that no restart forgets it): 503 too,
+        # and nothing ended, so the client logs out once the database is back.
+        logout = client.post("/logout", headers=auth | refresh)
+        assert (logout.status_code, logout.json()) == (503, UNAVAILABLE)
+        assert client.get("/me", headers=auth).status_code == 200
 
         own_postgres.start()
+        assert client.post("/logout", headers=auth | refresh).status_code == 200
+        assert client.get("/me", headers=auth).status_code == 401
         assert client.get("/stores").status_code == 200
         assert client.post("/login", json=credentials).status_code == 200
         assert server.stop(signal.SIGTERM) == 0
@@ -139,11 +145,15 @@ async def test_a_full_sqlite_disk_is_503_and_keeps_what_was_stored(sqlite_file: 
     await api.login("user000" + "x" * 50)  # what was stored before is still there
 
 
-async def test_an_unreadable_sqlite_file_is_503(sqlite_file: Path) -> None:
+async def test_an_unreadable_sqlite_file_is_503_until_it_is_readable(sqlite_file: Path) -> None:
     api = app_on(f"sqlite://{sqlite_file}")
     assert (await api.call("GET", "/stores")).status_code == 200
+    database = await asyncio.to_thread(sqlite_file.read_bytes)
     await asyncio.to_thread(sqlite_file.write_bytes, b"this is not a database" * 100)
     await assert_unavailable(api, "GET", "/stores")
+    await assert_unavailable(api, "GET", "/stores")  # the failed connection wedges nothing
+    await asyncio.to_thread(sqlite_file.write_bytes, database)
+    assert (await api.call("GET", "/stores")).status_code == 200
 
 
 def test_a_request_waiting_past_the_pool_timeout_is_503(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from app.db.models import Item, Store
-from app.db.storage import delete_or_404
+from app.db.storage import delete_or_404, get_or_404
 from app.web.routes import items
 from tests.app.helpers import Api, LoggedIn, Pause, untimed
 from tests.helpers import bearer
@@ -248,7 +248,7 @@ async def test_an_update_racing_a_delete_of_the_same_item_is_404(
 ) -> None:
     item_id = await api.create_item(user, store_id)
     pause = Pause()
-    monkeypatch.setattr(items, "get_or_404", pause.after(items.get_or_404))
+    monkeypatch.setattr(items, "get_or_404", pause.after(get_or_404))
     update = asyncio.create_task(
         api.call(
             "PUT", f"/items/{item_id}", json={"name": "Pear", "price": 2}, headers=user.headers
@@ -267,7 +267,7 @@ async def test_an_item_added_to_a_store_deleted_meanwhile_is_404(
     api: Api, user: LoggedIn, store_id: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pause = Pause()
-    monkeypatch.setattr(items, "get_or_404", pause.after(items.get_or_404))
+    monkeypatch.setattr(items, "get_or_404", pause.after(get_or_404))
     body = {"name": "Pear", "price": 2, "store_id": store_id}
     create = asyncio.create_task(api.call("POST", "/items", json=body, headers=user.headers))
     await pause.reached.wait()

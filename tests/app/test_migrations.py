@@ -11,15 +11,18 @@ from tortoise.exceptions import IntegrityError
 from tortoise.migrations.autodetector import MigrationAutodetector
 
 from app.db import connect, migrate, open_database, prepare_schema, tortoise_config
+from app.db.journal import DatabaseJournal
 from app.db.migrator import SchemaNotCurrent
-from app.db.models import Item, Store, User
+from app.db.models import Item, Revocation, Store, User
 from tests.app.helpers import Api, LoggedIn, migrate_to, untimed
 from tests.app.live_server import run_command, start_failing
 from tests.helpers import bearer
 
 INITIAL = "0001_initial"
 ACCOUNTS = "0002_accounts"
-LATEST = "0003_timestamps"
+TIMESTAMPS = "0003_timestamps"
+REVOCATIONS = "0004_revocations"
+LATEST = "0005_sessions"
 
 # What a database at the initial migration held: rows of each table, a relation each way.
 ROWS_AT_INITIAL = (
@@ -49,7 +52,12 @@ async def test_the_migrations_make_the_models_tables() -> None:
 async def test_upgrading_from_the_initial_migration_keeps_every_row(empty_database: str) -> None:
     await migrate_to(empty_database, INITIAL, *ROWS_AT_INITIAL)
     before = datetime.now(UTC)
-    assert await migrate(empty_database) == [f"Applied {ACCOUNTS}", f"Applied {LATEST}"]
+    assert await migrate(empty_database) == [
+        f"Applied {ACCOUNTS}",
+        f"Applied {TIMESTAMPS}",
+        f"Applied {REVOCATIONS}",
+        f"Applied {LATEST}",
+    ]
     after = datetime.now(UTC)
     async with open_database(empty_database):
         items = await Item.all().order_by("id").values("id", "name", "price", "store_id")
@@ -61,7 +69,6 @@ async def test_upgrading_from_the_initial_migration_keeps_every_row(empty_databa
         alice = await User.get(id=1)
         assert (alice.username, alice.username_key, alice.role) == ("Alice", "alice", "ADMIN")
         assert alice.created_at == datetime(2025, 1, 31, 12, tzinfo=UTC)
-        assert alice.tokens_valid_after == 0.0
         stamps = {row.created_at for row in await Item.all()} | {
             row.updated_at for row in await Store.all()
         }
@@ -69,6 +76,29 @@ async def test_upgrading_from_the_initial_migration_keeps_every_row(empty_databa
         assert before <= stamps.pop() <= after
         with pytest.raises(IntegrityError):  # the constraints are kept too
             await Item.create(name="Apple", price=1, store_id=1)
+
+
+async def test_a_users_cut_off_moves_into_the_revocations_it_is_replayed_from(
+    empty_database: str,
+) -> None:
+    """0004 keeps what `tokens_valid_after` said: tokens dated up to it stay refused."""
+    await migrate_to(empty_database, INITIAL, *ROWS_AT_INITIAL)
+    await migrate_to(
+        empty_database,
+        TIMESTAMPS,
+        "INSERT INTO users (username, username_key, password_hash, role, created_at, "
+        "tokens_valid_after) VALUES ('bob', 'bob', '$argon2id$hash', 'USER', "
+        "'2025-02-01 12:00:00+00:00', 1750000000.25)",
+    )
+    assert await migrate(empty_database) == [f"Applied {REVOCATIONS}", f"Applied {LATEST}"]
+    async with open_database(empty_database) as context:
+        rows = await Revocation.all().values_list("key", "until", "expires_at")
+        assert rows == [("identity:2", 1750000000.25, None)]  # alice's 0 was no cut-off
+        assert (await User.get(id=2)).username == "bob"
+        with pytest.raises(Exception, match="tokens_valid_after"):  # the column is gone
+            await context.db().execute_query("SELECT tokens_valid_after FROM users")
+        cutoffs, _ = await DatabaseJournal().read(0)
+    assert [(cutoff.key, cutoff.until) for cutoff in cutoffs] == [("identity:2", 1750000000.25)]
 
 
 async def test_a_database_made_by_generate_schemas_is_adopted(empty_database: str) -> None:
@@ -80,6 +110,8 @@ async def test_a_database_made_by_generate_schemas_is_adopted(empty_database: st
     assert await migrate(empty_database) == [
         f"Adopted {INITIAL}: its tables were there, made before migrations",
         f"Applied {ACCOUNTS}",
+        f"Applied {TIMESTAMPS}",
+        f"Applied {REVOCATIONS}",
         f"Applied {LATEST}",
     ]
     async with open_database(empty_database):
@@ -90,6 +122,8 @@ async def test_an_empty_database_is_migrated_on_first_use(empty_database: str) -
     assert await prepare_schema(empty_database) == [
         f"Applied {INITIAL}",
         f"Applied {ACCOUNTS}",
+        f"Applied {TIMESTAMPS}",
+        f"Applied {REVOCATIONS}",
         f"Applied {LATEST}",
     ]
     assert await prepare_schema(empty_database) == []
@@ -140,7 +174,7 @@ async def test_server_py_migrate_upgrades_and_says_what_it_applied(
     upgraded = run_command(env, tmp_path, "migrate")
     assert (upgraded.returncode, upgraded.stdout, upgraded.stderr) == (
         0,
-        f"Applied {ACCOUNTS}\nApplied {LATEST}\n",
+        f"Applied {ACCOUNTS}\nApplied {TIMESTAMPS}\nApplied {REVOCATIONS}\nApplied {LATEST}\n",
         "",
     )
     again = run_command(env, tmp_path, "migrate")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -79,11 +80,12 @@ def test_values_given_in_code_win_over_the_environment(monkeypatch: pytest.Monke
     ],
 )
 def test_invalid_values_are_refused(key: str, value: str) -> None:
+    values: dict[str, Any] = {key: value}
     with pytest.raises(ValidationError):
-        Settings(**{key: value})
+        Settings(**values)
 
 
-def production(**values: object) -> Settings:
+def production(**values: Any) -> Settings:
     return Settings(env="production", **values)
 
 
@@ -113,3 +115,51 @@ def test_production_refuses_several_workers_without_a_shared_blacklist() -> None
 
 def test_development_accepts_the_sample_secret_and_several_workers() -> None:
     assert Settings(workers=2).secret == SAMPLE_SECRET_KEY
+
+
+def test_key_files_are_read_from_the_environment_as_a_json_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("APP_ALGORITHM", "ES256")
+    monkeypatch.setenv("APP_SIGNING_KEY_FILE", "keys/new.pem")
+    monkeypatch.setenv("APP_VERIFY_KEY_FILES", '["keys/old.pem", "keys/older.pem"]')
+    settings = Settings()
+    assert settings.signing_key_file == "keys/new.pem"
+    assert settings.verify_key_files == ("keys/old.pem", "keys/older.pem")
+    monkeypatch.setenv("APP_ALGORITHM", "HS256")
+    monkeypatch.delenv("APP_SIGNING_KEY_FILE")
+    monkeypatch.delenv("APP_VERIFY_KEY_FILES")
+    monkeypatch.setenv("APP_PREVIOUS_SECRET_KEYS", '["an older secret"]')
+    assert [key.get_secret_value() for key in Settings().previous_secret_keys] == [
+        "an older secret"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"algorithm": "ES256"}, "ES256 signs with the private key in signing_key_file"),
+        (
+            {"algorithm": "RS256", "signing_key_file": "k.pem", "previous_secret_keys": ["s"]},
+            "previous_secret_keys verify HS\\* tokens",
+        ),
+        ({"signing_key_file": "k.pem"}, "HS256 signs with secret_key"),
+        ({"verify_key_files": ["k.pem"]}, "HS256 signs with secret_key"),
+    ],
+)
+def test_keys_that_the_algorithm_would_ignore_are_refused(
+    values: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(ValidationError, match=reason):
+        Settings(**values)
+
+
+def test_production_asks_no_secret_of_an_asymmetric_service() -> None:
+    """secret_key signs nothing with ES256: the sample is no risk there (key files are
+    checked as they are read, see test_keys.py)."""
+    assert production(algorithm="ES256", signing_key_file="k.pem").secret == SAMPLE_SECRET_KEY
+
+
+def test_production_needs_previous_secrets_as_long_as_the_signing_one() -> None:
+    with pytest.raises(ValidationError, match=r"previous_secret_keys\[1\] must be at least 32"):
+        production(secret_key="s" * 32, previous_secret_keys=["p" * 32, "p" * 31])

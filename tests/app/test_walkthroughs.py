@@ -42,9 +42,17 @@ TOUR_LINES = (
     r"POST /refresh with alice-\w+'s refresh token: 200",
     r"POST /items with the refreshed access token, which is not fresh: 401 "
     r"\(msg: Fresh token required\.\)",
-    r"POST /logout as alice-\w+, with the refresh token: 200 \(msg: Logged out\.\)",
+    # Newest first: the other device's (asking), then the first login's.
+    r"GET /me/sessions as alice-\w+: 200 "
+    r'\(sessions: \[\{"id":[^]]*"current":true\},\{"id":[^]]*"current":false\}\]\)',
+    r"POST /refresh with the spent refresh token, after the grace period: 401 "
+    r"\(msg: Refresh token reuse detected: the session has ended\.\)",
+    r"GET /me with that session's newest access token: 401 \(msg: Token has been revoked\.\)",
+    r"GET /me from the other device: its session goes on: 200 \(role: USER\)",
+    r"POST /logout from the other device: 200 \(msg: Logged out\.\)",
     r"GET /me with the logged-out access token: 401 \(msg: Token has been revoked\.\)",
-    r"POST /refresh with the logged-out refresh token: 401 \(msg: Token has been revoked\.\)",
+    r"POST /refresh with the logged-out session's refresh token: 401 "
+    r"\(msg: Token has been revoked\.\)",
     r"Tour complete: every step answered as expected\.",
 )
 CLIENT_SUMMARY = (
@@ -66,6 +74,21 @@ def test_the_tour_tells_the_whole_story_on_any_database(
         for line in TOUR_LINES:
             assert re.search(f"^{line}$", run.stdout, re.MULTILINE), line
     assert _user_names(first.stdout).isdisjoint(_user_names(second.stdout))
+
+
+def test_the_tour_tells_the_same_story_against_an_es256_server(
+    es256_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Signing with a private key changes no answer: the whole tour, against a server (and
+    its create-admin) signing with an ES256 key file, whose public key it publishes."""
+    with running(es256_env, tmp_path) as server:
+        run = _tour(server.url, es256_env, tmp_path)
+        published = httpx.get(f"{server.url}/.well-known/jwks.json").json()["keys"]
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""
+    for line in TOUR_LINES:
+        assert re.search(f"^{line}$", run.stdout, re.MULTILINE), line
+    assert [key["alg"] for key in published] == ["ES256"]
 
 
 def test_the_tour_stops_when_create_admin_uses_another_database(
@@ -180,12 +203,17 @@ def _fake_server(refusal: str, requests: list[httpx.Request]) -> httpx.AsyncClie
 
 
 def _tour(url: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    """scripts/tour.sh against `url`; create-admin runs under the test's interpreter."""
+    """scripts/tour.sh against `url`; create-admin runs under the test's interpreter, and
+    the tour waits out the server's grace period (the `env` fixture's)."""
     bash = shutil.which("bash")
     assert bash is not None
     return subprocess.run(
         [bash, str(TOUR), url],
-        env=env | {"PYTHON": sys.executable},
+        env=env
+        | {
+            "PYTHON": sys.executable,
+            "REUSE_GRACE_SECONDS": env["APP_REFRESH_REUSE_GRACE_SECONDS"],
+        },
         cwd=cwd,
         capture_output=True,
         text=True,

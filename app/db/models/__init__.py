@@ -6,11 +6,23 @@ model's docstring (tests/app/test_migrations.py applies every migration on SQLit
 """
 
 from app.db.models.item import Item
+from app.db.models.revocation import Revocation
+from app.db.models.session import Session, SessionEnd
 from app.db.models.store import Store
 from app.db.models.user import Role, User, username_key
 
 # Ids are 32-bit integer columns; a larger id cannot exist, and must not reach the driver.
 MAX_ID = 2**31 - 1
 
-__models__ = [User, Store, Item]
-__all__ = ["MAX_ID", "Item", "Role", "Store", "User", "username_key"]
+__models__ = [User, Store, Item, Revocation, Session]
+__all__ = [
+    "MAX_ID",
+    "Item",
+    "Revocation",
+    "Role",
+    "Session",
+    "SessionEnd",
+    "Store",
+    "User",
+    "username_key",
+]

@@ -29,10 +29,6 @@ class User(Model):
     password_hash = fields.CharField(max_length=255)
     role = fields.CharEnumField(Role, max_length=5, default=Role.USER)
     created_at = fields.DatetimeField(auto_now_add=True)
-    # Tokens issued at or before this moment (epoch seconds) are void: set by every
-    # password or role change. The blacklist says so too, but a command-line change
-    # cannot reach a running server's in-memory blacklist, and /refresh reads this row.
-    tokens_valid_after = fields.FloatField(default=0.0)
 
     class Meta:
         table = "users"

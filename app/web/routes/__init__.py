@@ -2,6 +2,14 @@
 
 from sanic import Blueprint
 
-from app.web.routes import auth, health, items, stores, users
+from app.web.routes import auth, health, items, keys, sessions, stores, users
 
-BLUEPRINTS: tuple[Blueprint, ...] = (auth.bp, stores.bp, items.bp, users.bp, health.bp)
+BLUEPRINTS: tuple[Blueprint, ...] = (
+    auth.bp,
+    stores.bp,
+    items.bp,
+    users.bp,
+    sessions.bp,
+    health.bp,
+    keys.bp,
+)

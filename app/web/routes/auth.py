@@ -2,17 +2,18 @@
 
 from sanic import Blueprint, HTTPResponse, Request
 
-from app.accounts import flows
+from app.accounts import flows, sessions
+from app.accounts.sessions import Client
 from app.accounts.tokens import token_claims, token_user_id
+from app.db.models import SessionEnd
 from app.exceptions import ForeignRefreshToken, InvalidCredentials, UserGone
 from app.schemas import AccessToken, Credentials, Login, Me, Message, TokenPair, UserOut
 from app.web.context import app_context
 from app.web.docs import operation
 from app.web.guards import jwt_required, refresh_jwt_required
 from app.web.payloads import NO_STORE, message, parse_body, read_route, respond
-from sanic_jwt_extended import JWT, verify_jwt_in_request
+from sanic_jwt_extended import verify_jwt_in_request
 from sanic_jwt_extended.exceptions import ExpiredSignatureError, RevokedTokenError
-from sanic_jwt_extended.state import state_of
 from sanic_jwt_extended.tokens import Token
 
 bp = Blueprint("auth")
@@ -35,42 +36,77 @@ async def register(request: Request) -> HTTPResponse:
 @operation(
     body=Login,
     responses={200: (TokenPair, "A fresh access token and a refresh token.")},
-    errors={401: InvalidCredentials.message},
+    errors={
+        401: InvalidCredentials.message,
+        429: "Too many failed logins for the username or from the address within the "
+        "window: every login is refused, the right password included, for the seconds "
+        "Retry-After gives.",
+        503: "Or the login throttle's Redis is unreachable.",
+    },
 )
 async def login(request: Request) -> HTTPResponse:
-    """Exchange a username and password for a fresh access token and a refresh token."""
+    """Exchange a username and password for a fresh access token and a refresh token.
+
+    The throttle is asked first, so that a refused attempt costs no password hash.
+    """
     credentials = parse_body(request, Login)
-    access, refresh = await flows.log_in(app_context(request).passwords, credentials)
+    context = app_context(request)
+    client = client_of(request)
+    await context.throttle.check(credentials.username, client.address)
+    try:
+        access, refresh = await flows.log_in(context.passwords, context.jwt, credentials, client)
+    except InvalidCredentials:
+        await context.throttle.failed(credentials.username, client.address)
+        raise
+    await context.throttle.succeeded(credentials.username)
     body = TokenPair(access_token=access, refresh_token=refresh, expires_in=_lifetime(request))
     return respond(body, headers=NO_STORE)
 
 
 @bp.post("/refresh")
 @operation(
-    responses={200: (AccessToken, "A new access token, not fresh.")},
-    errors={401: f"{UserGone.message} Or the refresh token has expired or been revoked."},
+    responses={
+        200: (
+            TokenPair,
+            "A new access token, not fresh, and (with rotation on) the next refresh token: "
+            "store it, the one sent is spent.",
+        )
+    },
+    errors={
+        401: f"{UserGone.message} Or the refresh token has expired or been revoked, or it "
+        "was spent already and came back after the grace period: its session has ended."
+    },
 )
 @refresh_jwt_required
 async def refresh(request: Request, token: Token) -> HTTPResponse:
-    """A new, non-fresh access token, with the role and claims as the database has them now."""
-    access = await flows.refresh(token)
-    return respond(
-        AccessToken(access_token=access, expires_in=_lifetime(request)), headers=NO_STORE
-    )
+    """A new, non-fresh access token, with the role and claims as the database has them
+    now; with rotation on, the refresh token sent is spent and the next one comes too."""
+    access, next_refresh = await flows.refresh(app_context(request).jwt, token, client_of(request))
+    lifetime = _lifetime(request)
+    if next_refresh is None:
+        body: AccessToken = AccessToken(access_token=access, expires_in=lifetime)
+    else:
+        body = TokenPair(access_token=access, refresh_token=next_refresh, expires_in=lifetime)
+    return respond(body, headers=NO_STORE)
 
 
 @bp.post("/logout")
 @operation(
-    responses={200: (Message, "The token is revoked, and the refresh token if sent.")},
+    responses={200: (Message, "The session has ended: its tokens are refused from now on.")},
     errors={422: "A token is malformed, or X-Refresh-Token holds another user's token."},
 )
 @jwt_required
 async def logout(request: Request, token: Token) -> HTTPResponse:
-    """Revoke this access token and, when sent in X-Refresh-Token, its refresh token."""
+    """End the session of this access token: it and every token of the session, its
+    refresh tokens included, are refused from now on. An X-Refresh-Token sent along is
+    revoked too (a refresh token from before sessions has none to end)."""
     refresh, gone = await _refresh_token_sent(request, token)
-    await JWT.revoke(token)
+    if token.family is not None:
+        tokens = app_context(request).jwt
+        await sessions.end_if_open(tokens, token_user_id(token), token.family, SessionEnd.LOGOUT)
+    await token.revoke()
     if refresh is not None:
-        await JWT.revoke(refresh)
+        await refresh.revoke()
     return message(f"Logged out; the refresh token {gone}." if gone else "Logged out.")
 
 
@@ -90,6 +126,15 @@ async def me(request: Request, token: Token) -> HTTPResponse:
     )
 
 
+def client_of(request: Request) -> Client:
+    """Who sent `request`: its User-Agent, and its address as Sanic resolves it (behind a
+    configured proxy, the forwarded one; else the peer's)."""
+    return Client(
+        user_agent=request.headers.get("user-agent", ""),
+        address=request.remote_addr or request.ip,
+    )
+
+
 def _lifetime(request: Request) -> int:
     return app_context(request).settings.access_token_minutes * 60
 
@@ -102,7 +147,7 @@ async def _refresh_token_sent(request: Request, access: Token) -> tuple[Token | 
     malformed, tampered or foreign one is answered as the extension answers any bad
     token (422), and nothing is revoked, so the client can retry.
     """
-    header = state_of(request.app).config.refresh_jwt_header_key  # this app's, not the last one's
+    header = app_context(request).jwt.config.refresh_jwt_header_key
     if header not in request.headers:
         return None, ""
     try:

@@ -37,9 +37,11 @@ async def _status(check: Awaitable[None]) -> str:
 async def health(request: Request) -> HTTPResponse:
     """200 when both parts answer; 503 naming the part that does not."""
     context = app_context(request)
+    blacklist = context.jwt.blacklist
+    assert blacklist is not None  # the service always has one
     parts = {
         "database": await _status(ping(context.orm)),
-        "blacklist": await _status(context.blacklist.ping()),
+        "blacklist": await _status(blacklist.ping()),
     }
     failing = [name for name, status in parts.items() if status != "ok"]
     if not failing:

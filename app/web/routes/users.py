@@ -7,6 +7,7 @@ from app.db.models import User
 from app.db.storage import get_or_404
 from app.exceptions import LastAdmin
 from app.schemas import Message, RoleChange, UserOut
+from app.web.context import app_context
 from app.web.docs import operation
 from app.web.guards import admin_required
 from app.web.payloads import message, parse_body, read_route, respond
@@ -34,7 +35,8 @@ async def get_user(request: Request, user_id: int, token: Token) -> HTTPResponse
 async def change_role(request: Request, user_id: int, token: Token) -> HTTPResponse:
     """Set a user's role; every token they hold carries the old one, and stops working."""
     body = parse_body(request, RoleChange)
-    return respond(UserOut.model_validate(await flows.change_role(user_id, body.role)))
+    user = await flows.change_role(app_context(request).jwt, user_id, body.role)
+    return respond(UserOut.model_validate(user))
 
 
 @bp.delete("/<user_id:int>")
@@ -45,5 +47,5 @@ async def change_role(request: Request, user_id: int, token: Token) -> HTTPRespo
 @admin_required(fresh=True)
 async def delete_user(request: Request, user_id: int, token: Token) -> HTTPResponse:
     """Delete a user; their tokens stop working."""
-    await flows.delete_user(user_id)
+    await flows.delete_user(app_context(request).jwt, user_id)
     return message("User deleted.")

@@ -1,0 +1,207 @@
+"""Sessions: refresh rotation, reuse detection, and sessions users and admins can end.
+
+A login starts a session; each refresh spends its refresh token and hands out the next.
+A spent token presented again after the grace period was copied: the whole session ends,
+the thief's tokens and the owner's alike, and the user's other sessions go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from app.settings import Settings
+from tests.app.helpers import PASSWORD, Api, LoggedIn, build_app
+from tests.app.live_server import running
+
+REVOKED = {"msg": "Token has been revoked."}
+REUSED = {"msg": "Refresh token reuse detected: the session has ended."}
+
+
+@pytest.fixture
+def strict_api(settings: Settings) -> Api:
+    """An app with no grace period: a spent refresh token is reuse at once."""
+    return Api(build_app(settings.model_copy(update={"refresh_reuse_grace_seconds": 0})))
+
+
+async def rotated(api: Api, logged_in: LoggedIn) -> LoggedIn:
+    response = await api.refresh(logged_in.refresh)
+    assert response.status_code == 200, response.text
+    return LoggedIn(response.json["access_token"], response.json["refresh_token"])
+
+
+# --- rotation -------------------------------------------------------------------------
+
+
+async def test_the_next_pair_works_and_the_spent_token_is_refused(strict_api: Api) -> None:
+    await strict_api.register("alice")
+    first = await strict_api.login("alice")
+    second = await rotated(strict_api, first)
+    assert (await strict_api.call("GET", "/me", headers=second.headers)).status_code == 200
+    third = await rotated(strict_api, second)  # and on, as long as each is used once
+    spent = await strict_api.refresh(first.refresh)
+    assert (spent.status_code, spent.json) == (401, REUSED)
+    assert spent.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    # The session has ended: its newest pair is refused too.
+    assert (await strict_api.call("GET", "/me", headers=third.headers)).json == REVOKED
+    assert (await strict_api.refresh(third.refresh)).status_code == 401
+
+
+async def test_reuse_spares_the_users_other_sessions(strict_api: Api) -> None:
+    await strict_api.register("alice")
+    stolen = await strict_api.login("alice")
+    laptop = await strict_api.login("alice")
+    await rotated(strict_api, stolen)
+    assert (await strict_api.refresh(stolen.refresh)).status_code == 401
+    assert (await strict_api.call("GET", "/me", headers=laptop.headers)).status_code == 200
+    assert (await strict_api.refresh(laptop.refresh)).status_code == 200
+
+
+async def test_within_the_grace_period_a_spent_token_is_a_retry(api: Api) -> None:
+    """The default grace period: a client whose answer was lost tries again."""
+    await api.register("alice")
+    first = await api.login("alice")
+    lost = await rotated(api, first)
+    retry = await rotated(api, first)
+    for pair in (lost, retry):
+        assert (await api.call("GET", "/me", headers=pair.headers)).status_code == 200
+    assert (await api.call("GET", "/me", headers=first.headers)).status_code == 200
+
+
+# --- the sessions routes ----------------------------------------------------------------
+
+
+async def test_a_user_sees_their_sessions_newest_first_with_this_one_marked(api: Api) -> None:
+    await api.register("alice")
+    older = await api.login("alice")
+    newer = await api.login("alice")
+    response = await api.call("GET", "/me/sessions", headers=older.headers)
+    assert response.status_code == 200
+    sessions = response.json["sessions"]
+    assert [session["current"] for session in sessions] == [False, True]
+    assert set(sessions[0]) == {
+        "id", "created_at", "last_used_at", "user_agent", "address", "current"
+    }  # fmt: skip
+    assert sessions[0]["created_at"] >= sessions[1]["created_at"]
+    assert sessions[1]["user_agent"].startswith("python-httpx/")  # the test client's
+    assert sessions[1]["address"]  # the test client's peer name; a real one: see below
+    assert isinstance(sessions[1]["id"], str)
+    assert (await api.call("GET", "/me/sessions", headers=newer.headers)).json["sessions"][0][
+        "current"
+    ]
+
+
+async def test_a_refresh_moves_last_used_at_and_keeps_the_session(api: Api) -> None:
+    await api.register("alice")
+    logged_in = await api.login("alice")
+    before = (await api.call("GET", "/me/sessions", headers=logged_in.headers)).json
+    refreshed = await rotated(api, logged_in)
+    after = (await api.call("GET", "/me/sessions", headers=refreshed.headers)).json
+    assert [s["id"] for s in after["sessions"]] == [s["id"] for s in before["sessions"]]
+    assert after["sessions"][0]["last_used_at"] > before["sessions"][0]["last_used_at"]
+    assert after["sessions"][0]["current"]
+
+
+async def test_ending_a_session_refuses_its_tokens_everywhere(api: Api) -> None:
+    await api.register("alice")
+    phone = await api.login("alice")
+    laptop = await api.login("alice")
+    listed = (await api.call("GET", "/me/sessions", headers=laptop.headers)).json["sessions"]
+    phone_id = next(session["id"] for session in listed if not session["current"])
+    ended = await api.call("DELETE", f"/me/sessions/{phone_id}", headers=laptop.headers)
+    assert ended.status_code == 200
+    assert set(ended.json) == {"msg"}
+    for method, path in [("GET", "/me"), ("GET", "/items"), ("GET", "/me/sessions")]:
+        response = await api.call(method, path, headers=phone.headers)
+        assert (response.status_code, response.json) == (401, REVOKED), path
+    assert (await api.refresh(phone.refresh)).status_code == 401
+    assert (await api.call("GET", "/me", headers=laptop.headers)).status_code == 200
+    remaining = (await api.call("GET", "/me/sessions", headers=laptop.headers)).json
+    assert [session["current"] for session in remaining["sessions"]] == [True]
+
+
+async def test_another_users_session_is_not_found(api: Api) -> None:
+    await api.register("alice")
+    await api.register("bob")
+    alice = await api.login("alice")
+    bob = await api.login("bob")
+    bobs = (await api.call("GET", "/me/sessions", headers=bob.headers)).json["sessions"]
+    for session_id in (bobs[0]["id"], "no-such-session", "x" * 300):
+        response = await api.call("DELETE", f"/me/sessions/{session_id}", headers=alice.headers)
+        assert (response.status_code, response.json) == (404, {"msg": "Session not found."})
+    assert (await api.call("GET", "/me", headers=bob.headers)).status_code == 200
+
+
+async def test_an_admin_lists_and_ends_a_users_sessions(
+    api: Api, admin: LoggedIn, user: LoggedIn
+) -> None:
+    alice = (await api.call("GET", "/me", headers=user.headers)).json["id"]
+    listed = await api.call("GET", f"/users/{alice}/sessions", headers=admin.headers)
+    assert listed.status_code == 200
+    [session] = listed.json["sessions"]
+    assert session["current"] is False  # not the admin's own
+    ended = await api.call(
+        "DELETE", f"/users/{alice}/sessions/{session['id']}", headers=admin.headers
+    )
+    assert ended.status_code == 200
+    assert (await api.call("GET", "/me", headers=user.headers)).json == REVOKED
+    gone = await api.call(
+        "DELETE", f"/users/{alice}/sessions/{session['id']}", headers=admin.headers
+    )
+    assert gone.status_code == 404
+    assert (await api.call("GET", "/users/9999/sessions", headers=admin.headers)).status_code == 404
+
+
+async def test_only_admins_see_other_users_sessions(api: Api, user: LoggedIn) -> None:
+    alice = (await api.call("GET", "/me", headers=user.headers)).json["id"]
+    response = await api.call("GET", f"/users/{alice}/sessions", headers=user.headers)
+    assert response.status_code == 403
+
+
+async def test_a_role_change_ends_every_session_of_the_user(
+    api: Api, admin: LoggedIn, user: LoggedIn
+) -> None:
+    alice = (await api.call("GET", "/me", headers=user.headers)).json["id"]
+    await api.login("alice")
+    changed = await api.call(
+        "PATCH", f"/users/{alice}", json={"role": "ADMIN"}, headers=admin.headers
+    )
+    assert changed.status_code == 200
+    listed = await api.call("GET", f"/users/{alice}/sessions", headers=admin.headers)
+    assert listed.json == {"sessions": []}
+    assert (await api.refresh(user.refresh)).status_code == 401
+
+
+# --- across workers ---------------------------------------------------------------------
+
+
+def test_of_20_concurrent_rotations_over_two_workers_exactly_one_wins(
+    env: dict[str, str], tmp_path: Path, redis_url: str
+) -> None:
+    options = {"APP_REDIS_URL": redis_url, "APP_REFRESH_REUSE_GRACE_SECONDS": "0"}
+    with running(env | options, tmp_path, "--workers", "2") as server:
+        with httpx.Client(base_url=server.url) as client:
+            credentials = {"username": "alice", "password": PASSWORD}
+            assert client.post("/register", json=credentials).status_code == 201
+            tokens = client.post("/login", json=credentials).json()
+            refresh = tokens["refresh_token"]
+            headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+            [session] = client.get("/me/sessions", headers=headers).json()["sessions"]
+            assert session["address"] == "127.0.0.1"
+        statuses = asyncio.run(_rotate_at_once(server.url, refresh, 20))
+        assert server.stop(signal.SIGTERM) == 0
+    assert sorted(statuses) == [200] + [401] * 19
+
+
+async def _rotate_at_once(url: str, refresh: str, count: int) -> list[int]:
+    headers = {"X-Refresh-Token": f"Bearer {refresh}"}
+    limits = httpx.Limits(max_connections=count)  # one connection each: both workers serve
+    async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+        responses = await asyncio.gather(
+            *(client.post("/refresh", headers=headers) for _ in range(count))
+        )
+    return [response.status_code for response in responses]
