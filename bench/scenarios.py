@@ -14,6 +14,8 @@ class Server(StrEnum):
     SQLITE = "sqlite"
     # Ours with the Redis blacklist.
     REDIS = "redis"
+    # Ours signing with an ES256 private key made for the run, SQLite, no items.
+    ES256 = "es256"
     # Ours with PostgreSQL and 10,000 items.
     POSTGRES = "postgres"
     # Ours with the real argon2 cost of settings.toml: logins cost what they will.
@@ -61,6 +63,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     _single("hello", "bench-only bare route, no auth", Server.SQLITE, "get.lua", "/bench/hello"),
     _single("me", "GET /me, one token", Server.SQLITE, "get.lua", "/me", token=True),
     _single("me-redis", "GET /me, Redis blacklist", Server.REDIS, "get.lua", "/me", token=True),
+    _single("me-es256", "GET /me, ES256-signed token", Server.ES256, "get.lua", "/me", token=True),
     _single("me-many", "GET /me, 10,000 tokens in turn", Server.SQLITE, "rotate.lua", "/me"),
     _single(
         "item", "GET /items/{random id}, SQLite", Server.SQLITE, "items.lua", "/items/", token=True

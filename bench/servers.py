@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.accounts.keys import generate_key
 from app.settings import Settings
 from bench import data
 from bench.processes import Pinning, Process, free_port, post_json, start, wait_until_ready
@@ -67,6 +68,7 @@ class Launcher:
         self._many_tokens = many_tokens
         # One secret for all: the peers verify the tokens that our settings sign.
         self._secret = secrets.token_hex(32)
+        self._es256_key = backing.workdir / "es256.pem"
         self._mint = data.TokenMint(Settings(**self._values(Server.SQLITE)))
 
     def start(self, server: Server) -> Target:
@@ -84,6 +86,8 @@ class Launcher:
             "database_url": self._database_url(server),
             "redis_url": self._backing.redis_url if server is Server.REDIS else "",
         }
+        if server is Server.ES256:
+            values |= {"algorithm": "ES256", "signing_key_file": str(self._es256_key)}
         return values if server is Server.LOGIN else values | CHEAP_PASSWORDS
 
     def _database_url(self, server: Server) -> str:
@@ -93,6 +97,8 @@ class Launcher:
         return f"sqlite://{self._backing.workdir / server.value}.sqlite3"
 
     def _start_ours(self, server: Server) -> Target:
+        if server is Server.ES256:
+            generate_key("ES256", self._es256_key)
         values = self._values(server)
         seeded = data.seed(Settings(**values), items=server in (Server.SQLITE, Server.POSTGRES))
         port = free_port()
