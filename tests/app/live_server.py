@@ -41,11 +41,13 @@ def start_failing(env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess
 
 
 def run_command(
-    env: dict[str, str], cwd: Path, *arguments: str
+    env: dict[str, str], cwd: Path, *arguments: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python server.py ARGUMENTS...` to its end: its status and output."""
+    """Run `python server.py ARGUMENTS...` to its end, `stdin` typed in: its status and
+    output."""
     return subprocess.run(
         [sys.executable, str(SERVER), *arguments],
+        input=stdin,
         env=env,
         cwd=cwd,
         capture_output=True,

@@ -8,8 +8,6 @@ Without it, a demoted admin's token opened the admin routes again after a restar
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.app.live_server import POLL_SECONDS, SERVER, running
+from tests.app.live_server import POLL_SECONDS, run_command, running
 
 PASSWORD = "password1"
 ROOT_PASSWORD = "root-password"
@@ -39,16 +37,7 @@ def serving(env: dict[str, str], cwd: Path) -> Iterator[httpx.Client]:
 
 
 def create_admin(env: dict[str, str], cwd: Path, name: str, password: str) -> None:
-    result = subprocess.run(
-        [sys.executable, str(SERVER), "create-admin", name],
-        input=f"{password}\n",
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_command(env, cwd, "create-admin", name, stdin=f"{password}\n")
     assert result.returncode == 0, result.stderr
 
 
