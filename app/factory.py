@@ -8,11 +8,12 @@ from app.accounts.passwords import Passwords
 from app.accounts.throttle import login_throttle
 from app.db import register_database
 from app.settings import Settings
+from app.web.access_log import register_access_log
 from app.web.context import AppContext
 from app.web.docs import enable_docs
 from app.web.errors import register_error_handlers
 from app.web.guards import initialise_jwt
-from app.web.logs import TimedRequest, register_access_log
+from app.web.request import ServiceRequest
 from app.web.routes import BLUEPRINTS
 from sanic_jwt_extended.blacklist import redis_client
 
@@ -30,7 +31,7 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
             redis=redis,
             throttle=login_throttle(settings, redis),
         ),
-        request_class=TimedRequest,
+        request_class=ServiceRequest,
         # Logging is the process's, set up by the command line (app.web.logs), not each app's.
         configure_logging=False,
     )
@@ -43,7 +44,7 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
             "AUTO_EXTEND": False,
         }
     )
-    register_access_log(app)  # first, so that its response middleware runs last
+    register_access_log(app)
     enable_docs(app, settings)  # before the extension's initialisation, which documents it
     register_database(app, settings.database_url)
     app.ctx.jwt = initialise_jwt(app, settings, app.ctx.redis)

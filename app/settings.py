@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     password_memory_kib: int = Field(default=65_536, ge=8)
     password_parallelism: int = Field(default=4, ge=1)
     log_format: Literal["text", "json"] = "text"
+    # One line per request in the log; off, as Sanic's own ACCESS_LOG, for a proxy that logs.
+    access_log: bool = True
     # "auto" (in settings.toml, or APP_DOCS=auto) is read as: on, except in production.
     docs: bool = True
 

@@ -10,9 +10,9 @@ tortoise-orm 1.x keeps its connections in a `TortoiseContext` found through a co
 variable. Its Sanic helper (`register_tortoise`) installs that context as the single
 process-wide fallback, which would stop two apps with different databases from living in
 one process (as the tests need). So each app owns its context, opened on server start,
-and a request middleware makes it current for the task that serves the request: Sanic
-runs the middleware and the handler in that same task, so every query the handler makes
-resolves to this app's connections.
+and each request makes it current for the task that serves it (app.web.request): Sanic
+builds the request and runs its handler in that same task, so every query the handler
+makes resolves to this app's connections.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from sanic import Request, Sanic
+from sanic import Sanic
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 
@@ -121,21 +121,12 @@ async def ping(context: TortoiseContext) -> None:
 
 
 def register_database(app: Sanic[Any, Any], database_url: str) -> None:
-    """Tie the app's database context to the server's lifecycle and to each request."""
+    """Tie the app's database context to the server's lifecycle (and, through the
+    service's request class, app.web.request, to each request)."""
 
     @app.before_server_start
     async def open_connections(app: Sanic[Any, Any]) -> None:
         app.ctx.orm = await connect(database_url)
-
-    @app.on_request
-    async def use_app_database(request: Request) -> None:
-        """Make this app's context current for the rest of the request's task.
-
-        Entered without a matching exit, as `Tortoise.init` itself does: the task ends
-        with the request (or serves only this app's next keep-alive request), and the
-        context's single reset token could not be shared by concurrent requests anyway.
-        """
-        request.app.ctx.orm.__enter__()
 
     @app.after_server_stop
     async def close_connections(app: Sanic[Any, Any]) -> None:

@@ -22,7 +22,6 @@ from asyncpg.exceptions import (
 )
 from sanic import HTTPResponse, Request, Sanic
 from sanic.exceptions import PayloadTooLarge, SanicException
-from sanic.response import BaseHTTPResponse
 from sanic.response import json as json_response
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
@@ -206,11 +205,6 @@ def _unexpected(request: Request, exception: Exception) -> HTTPResponse:
     return json_response({"msg": "Internal server error."}, status=500)
 
 
-async def _no_sniffing(request: Request, response: BaseHTTPResponse) -> None:
-    """Browsers must not guess another type than the JSON every answer declares."""
-    response.headers["X-Content-Type-Options"] = "nosniff"
-
-
 def register_error_handlers(app: Sanic[Any, Any]) -> None:
     """Sanic picks the handler of the most specific class, so the extension's stay in force."""
     app.error_handler.add(SanicException, _sanic_error)
@@ -219,4 +213,3 @@ def register_error_handlers(app: Sanic[Any, Any]) -> None:
         if not _is_the_extensions(row):
             app.error_handler.add(row.exception, row.handler())
     app.error_handler.add(Exception, _unexpected)
-    app.register_middleware(_no_sniffing, "response")

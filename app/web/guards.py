@@ -17,9 +17,9 @@ from app.accounts.tokens import configure_jwt
 from app.db.journal import DatabaseJournal
 from app.db.models import Role
 from app.settings import Settings
+from app.web.access_log import note_user
 from app.web.context import app_context_of
 from app.web.errors import replace_jwt_handlers
-from app.web.logs import note_user
 from sanic_jwt_extended import JWT, TokenManager
 from sanic_jwt_extended.exceptions import AccessDeniedError
 from sanic_jwt_extended.tokens import Token

@@ -25,6 +25,7 @@ from sanic import Sanic
 
 from app.db import migrate, open_database
 from app.settings import Settings
+from app.web.access_log import access_lines
 from app.web.logs import log_handler
 from tests.app.helpers import (
     CHROMIUM,
@@ -204,9 +205,11 @@ def log_output(request: pytest.FixtureRequest) -> Iterator[LogOutput]:
     level = root.level
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    access_lines.configure(request.param, output.stream)
     try:
         yield output
     finally:
+        access_lines.configure(request.param, None)
         root.removeHandler(handler)
         root.setLevel(level)
 

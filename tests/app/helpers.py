@@ -25,7 +25,7 @@ from app.db import connect, tortoise_config
 from app.db.migrator import APP_LABEL
 from app.schemas import Credentials
 from app.settings import Settings
-from app.web.logs import LogFormat
+from app.web.access_log import LogFormat, access_lines
 from tests.helpers import bearer
 
 JWKS_VERIFIER = Path(__file__).with_name("jwks_verifier.py")
@@ -295,11 +295,16 @@ class LogOutput:
     log_format: LogFormat
     stream: io.StringIO = field(default_factory=io.StringIO)
 
+    def text(self) -> str:
+        access_lines.flush()  # with the access lines queued for the loop's next turn
+        return self.stream.getvalue()
+
     def lines(self) -> list[str]:
-        return self.stream.getvalue().splitlines()
+        return self.text().splitlines()
 
     def clear(self) -> None:
         """Forget what was written so far (say, by the fixtures' requests)."""
+        access_lines.flush()
         self.stream.seek(0)
         self.stream.truncate()
 

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
+import logging
 import re
 import signal
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sanic import HTTPResponse, Request
 
-from app.web.logs import USER_ID
-from tests.app.helpers import PASSWORD, Api, LoggedIn, LogOutput
+from app.web.access_log import USER_ID, AccessLog, LogFormat
+from app.web.logs import log_handler
+from tests.app.helpers import PASSWORD, Api, LoggedIn, LogOutput, build_app, make_settings
 from tests.app.live_server import IN_MEMORY_BLACKLIST_WARNING, READY, running, start_failing
 from tests.helpers import bearer
 
@@ -115,7 +120,7 @@ async def test_no_token_password_or_cookie_value_is_ever_logged(
     await api.call("POST", "/register", json=credentials | {"token": user.refresh})
     await api.call("POST", "/logout", **everywhere)
     await api.call("GET", "/me", **everywhere)  # now revoked: refused, yet logged
-    output = log_output.stream.getvalue()
+    output = log_output.text()
     assert len(log_output.access_lines()) == 8
     assert [secret for secret in secrets if secret in output] == []
 
@@ -178,3 +183,77 @@ def test_the_command_line_reports_a_failure_as_json_in_json_mode(
     entry = json.loads(line)
     assert entry["level"] == "ERROR"
     assert entry["message"].startswith("database: ")
+
+
+def test_a_clean_stop_right_after_a_burst_loses_no_access_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    burst = 300
+
+    async def fire(url: str) -> list[int]:
+        limits = httpx.Limits(max_connections=30)
+        async with httpx.AsyncClient(base_url=url, limits=limits) as client:
+            responses = await asyncio.gather(*(client.get("/stores") for _ in range(burst)))
+        return [response.status_code for response in responses]
+
+    with running(env, tmp_path) as server:
+        assert asyncio.run(fire(server.url)) == [200] * burst
+        assert server.stop(signal.SIGTERM) == 0
+    access = [line for line in server.output if TEXT_ACCESS_LINE.search(line.rstrip("\n"))]
+    assert len(access) == burst
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_an_access_line_is_the_line_the_log_formatter_writes(log_format: LogFormat) -> None:
+    """The access log skips `logging`, not its format: the same line, but for the time."""
+    fields = {"method": "GET", "path": "/me", "status": 200, "duration_ms": 1.23, USER_ID: "7"}
+    by_hand, by_logging = io.StringIO(), io.StringIO()
+    writer = AccessLog()
+    writer.configure(log_format, by_hand)
+    writer.write("GET", "/me", 200, 1.234, "7")
+    writer.flush()
+    logger = logging.getLogger("app.access")
+    handler = log_handler(log_format, by_logging)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("GET /me 200 1.2ms user=7", extra=fields)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    expected = by_logging.getvalue().replace("WARNING", "INFO")
+    if log_format == "json":
+        written, wanted = json.loads(by_hand.getvalue()), json.loads(expected)
+        assert list(written) == list(wanted)  # the same keys, in the same order
+        assert written | {"time": None} == wanted | {"time": None}
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}\+00:00", written["time"])
+    else:
+        time_of_day = len("2026-12-01 21:50:41,298")
+        assert by_hand.getvalue()[time_of_day:] == expected[time_of_day:]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}", by_hand.getvalue()[:23])
+
+
+async def test_control_characters_in_a_request_are_escaped_in_the_text_log() -> None:
+    """A newline would forge a line, a carriage return hide one, an escape colour one."""
+    output = io.StringIO()
+    writer = AccessLog()
+    writer.configure("text", output)
+    writer.write("GET\r\nFAKE", "/items/\x1b[31m\x7f\x85é", 404, 0.5, None)
+    writer.flush()
+    [line] = output.getvalue().splitlines()
+    assert line.endswith(" GET\\x0d\\x0aFAKE /items/\\x1b[31m\\x7f\\x85é 404 0.5ms user=-")
+
+
+async def test_with_the_access_log_off_only_warnings_and_errors_are_logged(
+    sqlite_database: str, log_output: LogOutput
+) -> None:
+    api = Api(build_app(make_settings(database_url=sqlite_database, access_log=False)))
+
+    async def broken(request: Request) -> HTTPResponse:
+        raise RuntimeError("a bug")
+
+    api.app.add_route(broken, "/broken")
+    assert (await api.call("GET", "/stores")).status_code == 200
+    assert (await api.call("GET", "/broken")).status_code == 500
+    assert log_output.access_lines() == []
+    assert any("Unhandled error on GET /broken" in line for line in log_output.lines())
