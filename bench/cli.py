@@ -14,10 +14,18 @@ from typing import Any
 from bench import data
 from bench.machine import describe
 from bench.processes import PROJECT, Pinning
-from bench.profiles import hottest
+from bench.profiles import Breakdown, breakdown, hottest, render_breakdown
 from bench.results import NothingCompleted, Round, render_table, summarise
 from bench.runner import Driver, py_spy
-from bench.scenarios import CONNECTIONS, PEERS, Scenario, Server, select, servers_of
+from bench.scenarios import (
+    CONNECTIONS,
+    PEERS,
+    Scenario,
+    Server,
+    database_of,
+    select,
+    servers_of,
+)
 from bench.servers import Backing, Launcher
 from bench.soak import soak
 
@@ -32,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     try:
         scenarios = select(options.only)
-        _check_tools(options, scenarios)
-        results = run(options, scenarios)
+        profiled = _profiled(options.profile, scenarios)
+        _check_tools(profiled)
+        results = run(options, scenarios, profiled)
     except (ValueError, RuntimeError, OSError) as error:  # BenchError, WrkError, a server
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -53,7 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up per scenario")
     parser.add_argument("--only", metavar="SCENARIO,...", help="run only these scenarios")
     parser.add_argument(
-        "--profile", metavar="SCENARIO", help="then run SCENARIO once more under py-spy"
+        "--profile",
+        metavar="SCENARIO,...",
+        help="then run each of these scenarios once more under py-spy, and break its time down",
     )
     parser.add_argument(
         "--postgres",
@@ -76,19 +87,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_tools(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> None:
+def _profiled(names: str | None, scenarios: tuple[Scenario, ...]) -> tuple[Scenario, ...]:
+    """The scenarios that --profile names (none without it), each among those run."""
+    if names is None:
+        return ()
+    profiled = select(names)
+    missing = [scenario.name for scenario in profiled if scenario not in scenarios]
+    if missing:
+        raise BenchError(f"--profile {', '.join(missing)}: not among the scenarios run")
+    return profiled
+
+
+def _check_tools(profiled: tuple[Scenario, ...]) -> None:
     if shutil.which("wrk") is None:
         raise BenchError("wrk is missing; install it with: apt-get install wrk")
-    if options.profile is None:
-        return
-    if options.profile not in {scenario.name for scenario in scenarios}:
-        raise BenchError(f"--profile {options.profile} is not among the scenarios run")
-    if py_spy() is None:
+    if profiled and py_spy() is None:
         raise BenchError("py-spy is missing; install the bench extra: pip install -e '.[bench]'")
 
 
-def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[str, Any]:
-    """Start what the scenarios need, warm up, run the rounds; the results as JSON data."""
+def run(
+    options: argparse.Namespace, scenarios: tuple[Scenario, ...], profiled: tuple[Scenario, ...]
+) -> dict[str, Any]:
+    """Start what the scenarios need, warm up, run the rounds, then profile those asked
+    for; the results as JSON data."""
     pinning = Pinning.detect()
     servers = servers_of(scenarios)
     _announce(options, scenarios, pinning)
@@ -103,8 +124,11 @@ def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[st
             _round(driver, scenarios, options.duration, number, options.rounds)
             for number in range(1, options.rounds + 1)
         ]
-        if options.profile is not None:
-            _profile(driver, scenarios, options)
+        summary = summarise(rounds, _about(scenarios))
+        profiles = {
+            scenario.name: _profile(driver, scenario, options, summary).micros
+            for scenario in profiled
+        }
         soaked = soak(driver, scenarios, options.soak) if options.soak else None
         if soaked is not None:
             print(soaked.report(), flush=True)
@@ -118,8 +142,9 @@ def run(options: argparse.Namespace, scenarios: tuple[Scenario, ...]) -> dict[st
             "connections": CONNECTIONS,
             "pinning": pinning.describe(),
         },
-        **summarise(rounds, _about(scenarios)),
+        **summary,
         "soak": None if soaked is None else {**asdict(soaked), "growth": soaked.growth},
+        "profiles": profiles,
     }
 
 
@@ -139,13 +164,13 @@ def _backing(
 ) -> Backing:
     """The run's own PostgreSQL database and Redis database number, when used."""
     postgres_url = redis_url = None
-    if Server.POSTGRES in servers:
+    if Server.POSTGRES in {database_of(server) for server in servers}:
         name = f"bench_{os.getpid()}"
         try:
             postgres_url = data.create_postgres_database(options.postgres, name)
         except Exception as error:
             raise BenchError(
-                _unreachable("PostgreSQL", options.postgres, error, "item-pg")
+                _unreachable("PostgreSQL", options.postgres, error, "item-pg and sanic-item-pg")
             ) from None
         stack.callback(data.drop_postgres_database, options.postgres, name)
     if Server.REDIS in servers:
@@ -191,13 +216,27 @@ def _round(
     return measured
 
 
-def _profile(driver: Driver, scenarios: tuple[Scenario, ...], options: argparse.Namespace) -> None:
-    [scenario] = [s for s in scenarios if s.name == options.profile]
+def _profile(
+    driver: Driver, scenario: Scenario, options: argparse.Namespace, summary: dict[str, Any]
+) -> Breakdown:
+    """Profile `scenario`; print its hottest functions and the breakdown of a request.
+
+    The breakdown shares out the time of a request at the rate of the rounds: py-spy
+    slows the run it profiles (by 13 to 23% in one run: it pauses the processes to sample
+    them, and shares wrk's CPU), which changes the time of a request, not its shares.
+    """
     options.output.mkdir(parents=True, exist_ok=True)
     path = driver.profile(scenario, options.duration, options.output)
+    collapsed = path.read_text()
     print(f"\nprofile of {scenario.name}: {path}; the hottest functions, by share of samples:")
-    for frame, inclusive, own in hottest(path.read_text(), 25):
+    for frame, inclusive, own in hottest(collapsed, 25):
         print(f"  {inclusive:6.1%} total {own:6.1%} own  {frame}")
+    measured = summary["measurements"]
+    # Its loads all load the server profiled (the login storm's two do).
+    served = sum(measured[load.name]["median"]["requests_per_s"] for load in scenario.loads)
+    parts = breakdown(collapsed, served)
+    print(f"\n{render_breakdown(scenario.name, parts)}")
+    return parts
 
 
 def _about(scenarios: tuple[Scenario, ...]) -> dict[str, dict[str, Any]]:

@@ -12,6 +12,8 @@ class Server(StrEnum):
 
     # Ours, with SQLite, 10,000 items, the in-memory blacklist and a cheap password hash.
     SQLITE = "sqlite"
+    # Ours exactly as SQLITE (a database of its own, seeded alike), its access log off.
+    QUIET = "quiet"
     # Ours with the Redis blacklist.
     REDIS = "redis"
     # Ours signing with an ES256 private key made for the run, SQLite, no items.
@@ -23,9 +25,20 @@ class Server(StrEnum):
     # The peers of bench/peers.
     FASTAPI = "fastapi"
     FLASK = "flask"
+    # Bare Sanic on SQLITE's database, and on POSTGRES's.
+    SANIC = "sanic"
+    SANIC_PG = "sanic-pg"
 
 
-PEERS = (Server.FASTAPI, Server.FLASK)
+PEERS = (Server.FASTAPI, Server.FLASK, Server.SANIC, Server.SANIC_PG)
+
+# The peers that serve the database of one of ours, so that both read the same rows.
+SHARED_DATABASES = {Server.SANIC: Server.SQLITE, Server.SANIC_PG: Server.POSTGRES}
+
+
+def database_of(server: Server) -> Server:
+    """The server whose database `server` uses: its own, or the one it shares."""
+    return SHARED_DATABASES.get(server, server)
 
 
 @dataclass(frozen=True)
@@ -57,19 +70,43 @@ def _single(
     return Scenario(name, description, (Load(name, server, script, path, token=token),))
 
 
-# The order of a round. The two scenarios with real password hashing come last, so that
-# no hash still running after their end can slow a scenario of the same round.
+# The order of a round: each of ours next to its peer, so that drift between scenarios
+# barely enters their ratio. The two scenarios with real password hashing come last, so
+# that no hash still running after their end can slow a scenario of the same round.
 SCENARIOS: tuple[Scenario, ...] = (
     _single("hello", "bench-only bare route, no auth", Server.SQLITE, "get.lua", "/bench/hello"),
+    _single("sanic-hello", "bare Sanic, GET /hello", Server.SANIC, "get.lua", "/hello"),
     _single("me", "GET /me, one token", Server.SQLITE, "get.lua", "/me", token=True),
+    _single("me-quiet", "GET /me, access log off", Server.QUIET, "get.lua", "/me", token=True),
+    _single(
+        "sanic-jwt",
+        "bare Sanic + a PyJWT decorator",
+        Server.SANIC,
+        "get.lua",
+        "/protected",
+        token=True,
+    ),
     _single("me-redis", "GET /me, Redis blacklist", Server.REDIS, "get.lua", "/me", token=True),
     _single("me-es256", "GET /me, ES256-signed token", Server.ES256, "get.lua", "/me", token=True),
     _single("me-many", "GET /me, 10,000 tokens in turn", Server.SQLITE, "rotate.lua", "/me"),
     _single(
-        "item", "GET /items/{random id}, SQLite", Server.SQLITE, "items.lua", "/items/", token=True
+        "item-noauth",
+        "bench-only GET /items/{id}, no auth",
+        Server.SQLITE,
+        "items.lua",
+        "/bench/items/",
     ),
     _single(
-        "item-noauth", "the same, bench-only, no auth", Server.SQLITE, "items.lua", "/bench/items/"
+        "item", "GET /items/{random id}, SQLite", Server.SQLITE, "items.lua", "/items/", token=True
+    ),
+    _single("sanic-item", "bare Sanic + tortoise, SQLite", Server.SANIC, "items.lua", "/items/"),
+    _single(
+        "sanic-item-jwt",
+        "the same behind the PyJWT decorator",
+        Server.SANIC,
+        "items.lua",
+        "/protected-items/",
+        token=True,
     ),
     _single(
         "item-pg",
@@ -78,6 +115,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         "items.lua",
         "/items/",
         token=True,
+    ),
+    _single(
+        "sanic-item-pg",
+        "bare Sanic + tortoise, PostgreSQL",
+        Server.SANIC_PG,
+        "items.lua",
+        "/items/",
     ),
     _single("stores", "GET /stores, no auth", Server.SQLITE, "get.lua", "/stores"),
     _single("fastapi-hello", "FastAPI + uvicorn, bare", Server.FASTAPI, "get.lua", "/hello"),

@@ -13,13 +13,16 @@ from app.accounts.keys import generate_key
 from app.settings import Settings
 from bench import data
 from bench.processes import Pinning, Process, free_port, post_json, start, wait_until_ready
-from bench.scenarios import PEERS, Load, Server
+from bench.scenarios import PEERS, SHARED_DATABASES, Load, Server, database_of
 
 # Long enough for any run: a token that expired mid-run would turn into 401s.
 TOKEN_MINUTES = 24 * 60
 
 # The lowest argon2 cost: only the login scenarios pay the real one of settings.toml.
 CHEAP_PASSWORDS = {"password_time_cost": 1, "password_memory_kib": 8, "password_parallelism": 1}
+
+# The servers whose database holds data.ITEMS items (and so do the peers that share one).
+WITH_ITEMS = (Server.SQLITE, Server.QUIET, Server.POSTGRES)
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Launcher:
         self._secret = secrets.token_hex(32)
         self._es256_key = backing.workdir / "es256.pem"
         self._mint = data.TokenMint(Settings(**self._values(Server.SQLITE)))
+        self._seeded: dict[Server, data.Seeded] = {}
 
     def start(self, server: Server) -> Target:
         if server in PEERS:
@@ -88,19 +92,30 @@ class Launcher:
         }
         if server is Server.ES256:
             values |= {"algorithm": "ES256", "signing_key_file": str(self._es256_key)}
+        if server is Server.QUIET:
+            values["access_log"] = False
         return values if server is Server.LOGIN else values | CHEAP_PASSWORDS
 
     def _database_url(self, server: Server) -> str:
-        if server is Server.POSTGRES:
+        owner = database_of(server)
+        if owner is Server.POSTGRES:
             assert self._backing.postgres_url is not None
             return self._backing.postgres_url
-        return f"sqlite://{self._backing.workdir / server.value}.sqlite3"
+        return f"sqlite://{self._backing.workdir / owner.value}.sqlite3"
+
+    def _seed(self, server: Server) -> data.Seeded:
+        """The rows of the database `server` uses, seeded by whichever server starts first."""
+        owner = database_of(server)
+        if owner not in self._seeded:
+            settings = Settings(**self._values(owner))
+            self._seeded[owner] = data.seed(settings, items=owner in WITH_ITEMS)
+        return self._seeded[owner]
 
     def _start_ours(self, server: Server) -> Target:
         if server is Server.ES256:
             generate_key("ES256", self._es256_key)
         values = self._values(server)
-        seeded = data.seed(Settings(**values), items=server in (Server.SQLITE, Server.POSTGRES))
+        seeded = self._seed(server)
         port = free_port()
         command = [
             sys.executable,
@@ -135,19 +150,15 @@ class Launcher:
 
     def _start_peer(self, server: Server) -> Target:
         port = free_port()
-        module = f"bench.peers.{server.value}_app:app"
-        if server is Server.FASTAPI:
-            command = ["-m", "uvicorn", module, "--host", "127.0.0.1", "--port", str(port)]
-            command += ["--no-access-log", "--log-level", "warning"]
-        else:
-            command = ["-m", "gunicorn", module, "--bind", f"127.0.0.1:{port}", "--workers=1"]
-            command += ["--worker-class=gthread", "--threads=4", "--log-level=warning"]
-        process = self._launch(
-            server, [sys.executable, *command], port, {"BENCH_SECRET": self._secret}
-        )
+        env = {"BENCH_SECRET": self._secret}
+        item_ids = None
+        if server in SHARED_DATABASES:
+            env["BENCH_DATABASE_URL"] = self._database_url(server)
+            item_ids = self._seed(server).item_ids
+        process = self._launch(server, [sys.executable, *_peer_command(server, port)], port, env)
         wait_until_ready(process, "/hello")
         [token] = self._mint.access_tokens(data.bench_user(), 1)
-        return Target(server, process.url, process.pid, token)
+        return Target(server, process.url, process.pid, token, item_ids=item_ids)
 
     def _launch(
         self, server: Server, command: list[str], port: int, env: dict[str, str]
@@ -160,6 +171,24 @@ class Launcher:
             url=f"http://127.0.0.1:{port}",
             log=self._backing.workdir / f"{server.value}.log",
         )
+
+
+def _peer_command(server: Server, port: int) -> list[str]:
+    """How a user of each peer's stack serves it: one worker, no access log.
+
+    Sanic's command line with one worker runs the app as server.py runs ours: Sanic's
+    worker manager in the main process, the app in one worker process.
+    """
+    address = ["--host", "127.0.0.1", "--port", str(port)]
+    if server is Server.FASTAPI:
+        command = ["-m", "uvicorn", "bench.peers.fastapi_app:app", *address]
+        return [*command, "--no-access-log", "--log-level", "warning"]
+    if server is Server.FLASK:
+        command = ["-m", "gunicorn", "bench.peers.flask_app:app", f"--bind=127.0.0.1:{port}"]
+        command += ["--workers=1", "--worker-class=gthread", "--threads=4"]
+        return [*command, "--log-level=warning"]
+    command = ["-m", "sanic", "bench.peers.sanic_app:app", *address]
+    return [*command, "--workers=1", "--no-access-logs", "--no-motd"]
 
 
 def _app_environment(values: dict[str, Any]) -> dict[str, str]:

@@ -2,9 +2,11 @@
 
 A line goes through none of `logging`'s per-record machinery (record, handler lock,
 formatter): the request appends its line to a buffer, and the buffer is written in one
-`write` at the next turn of the event loop, after the responses of this turn were
-handed to their sockets. Nothing a request does waits on the log. Stopping the server
-writes what is left (see `register_access_log`), and so does the end of the process.
+`write` at most `FLUSH_SECONDS` later. Nothing a request does waits on the log. A write
+per turn of the event loop would not do: on a route that waits on its database, about
+one response ends per turn, and a write and flush per line cost as much as the rest of
+the line. Stopping the server writes what is left (see `register_access_log`), and so
+does the end of the process; only a killed process loses its last lines.
 
 The lines are those `logging` would write with the process's formatter (app.web.logs):
 the same text line, the same JSON object, each field's control characters escaped in the
@@ -27,6 +29,9 @@ LogFormat = Literal["text", "json"]
 LOGGER_NAME = "app.access"
 # Where the views' hook leaves the subject of the token the extension verified.
 USER_ID = "user_id"
+
+# How long a line may wait in the buffer: what a reader of the live log lags by.
+FLUSH_SECONDS = 0.05
 
 # C0 controls, DEL and C1 controls, as \xNN: what a terminal or a log viewer acts on.
 _CONTROLS = {code: f"\\x{code:02x}" for code in [*range(0x20), *range(0x7F, 0xA0)]}
@@ -65,7 +70,7 @@ class AccessLog:
     def write(
         self, method: str, path: str, status: int, milliseconds: float, user_id: str | None
     ) -> None:
-        """Queue the line of one response; it is written at the next turn of the loop."""
+        """Queue the line of one response; it is written within `FLUSH_SECONDS`."""
         if self._stream is None:
             return
         method, path = _escaped(method), _escaped(path)
@@ -79,7 +84,7 @@ class AccessLog:
         self._pending.append(line)
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            asyncio.get_running_loop().call_soon(self.flush)
+            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
         """Write every queued line now, in one write."""

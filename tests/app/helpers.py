@@ -296,7 +296,7 @@ class LogOutput:
     stream: io.StringIO = field(default_factory=io.StringIO)
 
     def text(self) -> str:
-        access_lines.flush()  # with the access lines queued for the loop's next turn
+        access_lines.flush()  # with the access lines still in their buffer
         return self.stream.getvalue()
 
     def lines(self) -> list[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,8 @@ import pytest
 
 from bench import cli
 from bench.machine import cpu_model
-from bench.profiles import hottest
+from bench.processes import Pinning
+from bench.profiles import PARTS, breakdown, hottest, render_breakdown
 from bench.results import (
     Measurement,
     NothingCompleted,
@@ -22,9 +24,10 @@ from bench.results import (
     parse_wrk_output,
     render_table,
     summarise,
+    target_text,
 )
-from bench.scenarios import SCENARIOS, Server, select, servers_of
-from bench.servers import Target
+from bench.scenarios import SCENARIOS, Server, database_of, select, servers_of
+from bench.servers import Backing, Launcher, Target
 from bench.soak import Soak, growth
 
 WRK_SUMMARY = """Running 10s test @ http://127.0.0.1:8000/me
@@ -104,6 +107,28 @@ def test_tail_ratios_divide_p99_by_p50_and_must_stay_under_their_target() -> Non
     assert (ratio["target"], ratio["at_least"], ratio["met"]) == (2, False, True)
 
 
+def test_issue_15s_ratios_hold_the_service_to_bare_sanic() -> None:
+    names = ["hello", "me", "me-quiet", "item", "item-pg"]
+    peers = ["sanic-hello", "sanic-jwt", "sanic-item", "sanic-item-jwt", "sanic-item-pg"]
+    ratios = summarise([{name: measured(1000) for name in names + peers}], {})["ratios"]
+    targets = {label: target_text(entry) for label, entry in ratios.items()}
+    assert targets == {
+        "hello / sanic-hello": ">= 0.85",
+        "me / sanic-hello": ">= 0.75",
+        "me-quiet / sanic-hello": ">= 0.85",
+        "item / sanic-item": ">= 0.8",
+        "item-pg / sanic-item-pg": ">= 0.8",
+        "sanic-jwt / sanic-hello": ">= 0.44",
+        "sanic-item-jwt / sanic-item": ">= 0.65",
+        "me / hello": ">= 0.85",
+        "item / hello": ">= 0.25",
+        "hello p99 / p50": "<= 2",
+        "me p99 / p50, idle": "<= 2",
+        "item p99 / p50": "<= 2",
+        "item-pg p99 / p50": "<= 2",
+    }
+
+
 def test_a_ratio_is_left_out_when_a_side_was_not_run() -> None:
     ratios = summarise([{"me": measured(1000), "stores": measured(10)}], {})["ratios"]
     assert set(ratios) == {"me p99 / p50, idle"}
@@ -165,6 +190,15 @@ def test_the_kit_says_how_to_install_wrk_when_it_is_missing(
     assert "apt-get install wrk" in capsys.readouterr().err
 
 
+def test_profile_names_scenarios_of_the_run_and_is_refused_for_others(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli._profiled(None, select("hello")) == ()
+    assert cli._profiled("me,hello", select("hello,me")) == select("hello,me")
+    assert cli.main(["--only", "hello,item", "--profile", "hello,me,stores"]) == 1
+    assert "--profile me, stores: not among the scenarios run" in capsys.readouterr().err
+
+
 def test_scenarios_are_selected_by_name_in_round_order() -> None:
     chosen = select("me-redis, hello")
     assert [scenario.name for scenario in chosen] == ["hello", "me-redis"]
@@ -172,6 +206,49 @@ def test_scenarios_are_selected_by_name_in_round_order() -> None:
     assert select(None) == SCENARIOS
     with pytest.raises(ValueError, match="unknown scenario"):
         select("hello,nope")
+
+
+def test_the_bare_sanic_scenarios_load_its_peers_and_the_quiet_one_ours() -> None:
+    chosen = select("sanic-item-pg,me-quiet,sanic-item-jwt,sanic-hello,item-pg")
+    assert [scenario.name for scenario in chosen] == [
+        "sanic-hello",
+        "me-quiet",
+        "sanic-item-jwt",
+        "item-pg",
+        "sanic-item-pg",
+    ]
+    assert servers_of(chosen) == [Server.QUIET, Server.POSTGRES, Server.SANIC, Server.SANIC_PG]
+    with_token = {scenario.name for scenario in SCENARIOS if scenario.loads[0].token}
+    assert {"me-quiet", "sanic-jwt", "sanic-item-jwt"} <= with_token
+    assert not {"sanic-hello", "sanic-item", "sanic-item-pg"} & with_token
+
+
+def test_a_round_runs_each_of_ours_next_to_its_peer() -> None:
+    order = [scenario.name for scenario in SCENARIOS]
+    for ours, peer in [
+        ("hello", "sanic-hello"),
+        ("item", "sanic-item"),
+        ("item-pg", "sanic-item-pg"),
+    ]:
+        assert order.index(peer) == order.index(ours) + 1
+
+
+def test_the_sanic_peers_share_the_database_of_ours(tmp_path: Path) -> None:
+    assert (database_of(Server.SANIC), database_of(Server.SANIC_PG)) == (
+        Server.SQLITE,
+        Server.POSTGRES,
+    )
+    assert database_of(Server.QUIET) is Server.QUIET
+    backing = Backing(tmp_path, "postgres://postgres@127.0.0.1/bench_1", None)
+    with ExitStack() as stack:
+        launcher = Launcher(stack, backing, Pinning(None, None), many_tokens=0)
+        url = launcher._database_url
+        assert url(Server.SANIC) == url(Server.SQLITE) == f"sqlite://{tmp_path}/sqlite.sqlite3"
+        assert url(Server.SANIC_PG) == url(Server.POSTGRES) == backing.postgres_url
+        quiet, sqlite = launcher._values(Server.QUIET), launcher._values(Server.SQLITE)
+    assert quiet.pop("access_log") is False
+    assert quiet.pop("database_url") != sqlite.pop("database_url")
+    assert quiet == sqlite
 
 
 def test_the_login_storm_loads_one_server_from_two_wrk_processes() -> None:
@@ -215,6 +292,112 @@ def test_the_hottest_functions_of_a_profile_count_each_sample_once_per_function(
         "decode (jwt.py:1)": (0.6, 0.6),
         "walk (w.py:1)": (0.2, 0.2),
     }
+
+
+# How py-spy --subprocesses --function names the stacks of a worker of ours (a process
+# under the main one, whose command line holds a `;`), and those of its loop's requests.
+WORKER = (
+    'process 7:"python -m bench.service";'
+    'process 9:"python -c from multiprocessing.spawn import spawn_main; spawn_main()";'
+    "worker_serve (sanic/worker/serve.py:26);_run_server_forever (sanic/server/runners.py:207)"
+)
+REQUEST = (
+    f"{WORKER};connection_task (connection_task:1);Http.http1 (sanic/http/http1.py:105);"
+    "handle_request (handle_request:1)"
+)
+VIEW = (
+    f"{REQUEST};_protect.<locals>.protected (sanic_jwt_extended/decorators.py:143);"
+    "get_item (app/web/routes/items.py:58)"
+)
+
+
+def collapsed(*stacks: tuple[str, int]) -> str:
+    return "\n".join(f"{stack} {samples}" for stack, samples in stacks)
+
+
+def test_a_sample_goes_to_the_part_of_its_innermost_frame_that_has_one() -> None:
+    profile = collapsed(
+        # json encoding for the access log is the access log's
+        (f"{REQUEST};AccessLog.write (app/web/access_log.py:65);dumps (json/__init__.py:183)", 1),
+        # asyncio's lock, taken by the SQLite client, is the ORM's
+        (
+            f"{VIEW};SqliteClient.execute_query (tortoise/backends/sqlite/client.py:147);"
+            "Lock.acquire (asyncio/locks.py:93)",
+            1,
+        ),
+        (f"{VIEW};__enter__ (tortoise/context.py:80)", 1),
+        # Sanic's code called by our request class is Sanic's
+        (
+            f"{REQUEST};ServiceRequest.respond (app/web/request.py:41);"
+            "Request.respond (sanic/request/types.py:200)",
+            1,
+        ),
+        (f"{REQUEST};ServiceRequest.respond (app/web/request.py:41)", 1),
+        (f"{VIEW};BaseModel.model_dump_json (pydantic/main.py:538)", 1),
+        (f"{VIEW};json (sanic/response/convenience.py:20)", 1),
+        # the methods Sanic compiles anew, each named as its own file, are Sanic's: here,
+        # the write of a response to its connection
+        (
+            f"{REQUEST};BaseHTTPResponse.send (sanic/response/types.py:94);"
+            "http1_response_header (http1_response_header:1);send (send:1)",
+            1,
+        ),
+        (f"{REQUEST};BaseHTTPResponse.send (sanic/response/types.py:94)", 1),
+        (f"{VIEW};get_or_404 (app/db/storage.py:25)", 1),
+        (f"{REQUEST};_protect.<locals>.protected (sanic_jwt_extended/decorators.py:143)", 1),
+    )
+    # Eleven samples, at a rate that makes each a microsecond.
+    assert breakdown(profile, 1e6 / 11).micros == pytest.approx(
+        {
+            "Sanic and the event loop": 2,
+            "our middleware": 1,
+            "access log": 1,
+            "ORM context": 1,
+            "ORM and driver": 1,
+            "view": 1,
+            "response": 3,
+            "token check": 1,
+            "other": 0,
+        }
+    )
+
+
+def test_a_stack_of_no_part_is_the_event_loops_if_it_runs_on_it_else_other() -> None:
+    profile = collapsed(
+        (f"{WORKER}", 3),
+        ("_run_once (asyncio/base_events.py:1845);_ready (copy.py:66)", 1),
+        ('process 7:"python -m bench.service";serve_client (multiprocessing/managers.py:238)', 1),
+    )
+    micros = breakdown(profile, 1000).micros
+    assert (micros["Sanic and the event loop"], micros["other"]) == (800, 200)
+
+
+def test_microseconds_per_request_leave_the_samples_of_waiting_threads_out() -> None:
+    # A thousand requests a second: a millisecond each, shared by the samples that work.
+    profile = collapsed(
+        (f"{VIEW};QuerySet._execute (tortoise/queryset.py:1329)", 3),
+        (f"{VIEW}", 1),
+        (f"{WORKER};Thread.run (threading.py:971);sigwait (signal.py:80)", 2),
+        ("Thread.run (threading.py:971);Condition.wait (threading.py:295)", 1),
+        ("_connection_worker_thread (aiosqlite/core.py:48)", 2),
+    )
+    parts = breakdown(profile, 1000)
+    assert (parts.micros["ORM and driver"], parts.micros["view"]) == (750, 250)
+    assert sum(parts.micros.values()) == pytest.approx(1000)
+    assert parts.idle == pytest.approx(5 / 9)
+    assert list(parts.micros) == list(PARTS)
+    assert breakdown("", 1000).micros == dict.fromkeys(PARTS, 0.0)
+
+
+def test_the_breakdown_is_a_table_of_microseconds_per_part() -> None:
+    parts = breakdown(collapsed((f"{VIEW}", 1), ("sigwait (signal.py:80)", 1)), 4000)
+    lines = render_breakdown("item", parts).splitlines()
+    assert lines[0] == (
+        "item: a request's time by part, at the rounds' 4,000 req/s "
+        "(50% of the samples, of waiting threads, left out):"
+    )
+    assert "| view                     |          250.0 |" in lines
+    assert lines[-1] == "| total                    |          250.0 |"
 
 
 def test_the_soak_measures_growth_from_the_end_of_its_warm_up_lap() -> None:
