@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import Any, TypeVar, get_args
 
 from pydantic import ValidationError
-from sanic import Request, Sanic
-from sanic.http import Http
+from sanic import Sanic
 from sanic.log import logger
-from sanic.response import BaseHTTPResponse
 from sanic.worker.loader import AppLoader
 from sanic.worker.manager import WorkerManager
 from tortoise.exceptions import BaseORMException
@@ -320,20 +318,15 @@ def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:
     On stopping, Sanic closes the connections that are idle and waits for the others. A
     keep-alive connection whose request was in flight would otherwise stay open, idle,
     after its response, and Sanic would wait for it until the graceful-shutdown timeout
-    and then fail to exit. Closing it with its last response lets the worker end at once.
+    and then fail to exit. With KEEP_ALIVE off, Sanic closes a connection after the
+    response of each request that arrives from then on, and the service's request class
+    (app.web.request) after the response of each request already in flight.
     """
-    stopping = False
 
-    async def begin_stopping(app: Sanic[Any, Any]) -> None:
-        nonlocal stopping
-        stopping = True
+    async def stop_keeping_alive(app: Sanic[Any, Any]) -> None:
+        app.config.KEEP_ALIVE = False
 
-    async def close_after_response(request: Request, response: BaseHTTPResponse) -> None:
-        if stopping and isinstance(request.stream, Http):
-            request.stream.keep_alive = False
-
-    app.before_server_stop(begin_stopping)
-    app.register_middleware(close_after_response, "response")
+    app.before_server_stop(stop_keeping_alive)
 
 
 def _migrate(settings: Settings) -> int:

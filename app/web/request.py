@@ -8,13 +8,14 @@ before any route).
 """
 
 from time import perf_counter
-from typing import Any, cast
+from typing import Any
 
 from sanic import Request
+from sanic.http import Http
 from sanic.response import BaseHTTPResponse
 
 from app.web.access_log import USER_ID, access_lines
-from app.web.context import AppContext
+from app.web.context import app_context_of
 
 
 class ServiceRequest(Request):
@@ -27,7 +28,8 @@ class ServiceRequest(Request):
       this connection, hence only this app, and setting a context variable costs less
       than a check of which routes query the database would.
     - `respond` sets the headers every answer carries and writes the access line, with
-      the status actually sent.
+      the status actually sent. Once the app's KEEP_ALIVE is off (the server is
+      stopping: see server.py), it closes the connection after the answer.
     """
 
     __slots__ = ("_logged", "arrived")
@@ -36,7 +38,7 @@ class ServiceRequest(Request):
         self.arrived = perf_counter()
         self._logged = False
         super().__init__(*args, **kwargs)
-        cast(AppContext, self.app.ctx).orm.__enter__()
+        app_context_of(self.app).orm.__enter__()
 
     async def respond(
         self, response: BaseHTTPResponse | None = None, **options: Any
@@ -44,7 +46,10 @@ class ServiceRequest(Request):
         final: BaseHTTPResponse = await super().respond(response, **options)
         # Browsers must not guess another type than the one every answer declares.
         final.headers["X-Content-Type-Options"] = "nosniff"
-        if not self._logged and cast(AppContext, self.app.ctx).settings.access_log:
+        app = self.app
+        if not app.config.KEEP_ALIVE and isinstance(self.stream, Http):
+            self.stream.keep_alive = False
+        if not self._logged and app_context_of(app).settings.access_log:
             self._logged = True
             access_lines.write(
                 self.method,

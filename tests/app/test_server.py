@@ -133,6 +133,8 @@ async def test_a_request_in_flight_when_sigterm_arrives_completes(
         connection.sendall(body)
         response = b"".join(iter(lambda: connection.recv(65536), b""))
         assert response.startswith(b"HTTP/1.1 201 ")
+        # Closed with its answer: Sanic would otherwise wait for it until its timeout.
+        assert b"\r\nconnection: close\r\n" in response.lower()
         assert server.wait() == 0
         assert server.leftovers() == []
     async with open_database(f"sqlite://{database_file}"):
