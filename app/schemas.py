@@ -98,6 +98,8 @@ Price = Annotated[
     BeforeValidator(_json_number),
     PlainSerializer(float, return_type=float),
 ]
+# A price read back from the database: checked once already, on its way in.
+StoredPrice = Annotated[Decimal, PlainSerializer(float, return_type=float)]
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -182,7 +184,7 @@ class StoreOut(Timestamped):
 class ItemOut(Timestamped):
     id: int
     name: str
-    price: Price
+    price: StoredPrice
     store_id: int
 
 
