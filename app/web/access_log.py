@@ -52,7 +52,9 @@ class AccessLog:
         self._stream: TextIO | None = None
         self._format: LogFormat = "text"
         self._pending: list[str] = []
-        self._flush_scheduled = False
+        # The loop a flush is scheduled on, if any: a loop closed before its flush ran
+        # (a test's, a stopped server's) must not keep the next loop from scheduling one.
+        self._flush_loop: asyncio.AbstractEventLoop | None = None
         self._pid = os.getpid()
         self._text_prefix = ""
         # The formatted second of the last line, reused for every line of that second.
@@ -82,13 +84,14 @@ class AccessLog:
             line = f"{self._local_second(now)},{int(now % 1 * 1000):03d}{self._text_prefix}"
             line += message
         self._pending.append(line)
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+        loop = asyncio.get_running_loop()
+        if self._flush_loop is not loop:
+            self._flush_loop = loop
+            loop.call_later(FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
         """Write every queued line now, in one write."""
-        self._flush_scheduled = False
+        self._flush_loop = None
         if not self._pending or self._stream is None:
             return
         lines, self._pending = self._pending, []

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sanic import HTTPResponse, Request
 
-from app.web.access_log import USER_ID, AccessLog, LogFormat
+from app.web.access_log import FLUSH_SECONDS, USER_ID, AccessLog, LogFormat
 from app.web.logs import log_handler
 from tests.app.helpers import PASSWORD, Api, LoggedIn, LogOutput, build_app, make_settings
 from tests.app.live_server import IN_MEMORY_BLACKLIST_WARNING, READY, running, start_failing
@@ -257,3 +257,17 @@ async def test_with_the_access_log_off_only_warnings_and_errors_are_logged(
     assert (await api.call("GET", "/broken")).status_code == 500
     assert log_output.access_lines() == []
     assert any("Unhandled error on GET /broken" in line for line in log_output.lines())
+
+
+def test_a_loop_closed_before_its_flush_does_not_hold_back_the_next_loops_lines() -> None:
+    output = io.StringIO()
+    writer = AccessLog()
+    writer.configure("text", output)
+
+    async def write(path: str, wait: float) -> None:
+        writer.write("GET", path, 200, 0.5, None)
+        await asyncio.sleep(wait)
+
+    asyncio.run(write("/first", 0))  # its loop ends before the flush it scheduled
+    asyncio.run(write("/second", FLUSH_SECONDS * 3))
+    assert [line.split()[-4] for line in output.getvalue().splitlines()] == ["/first", "/second"]
