@@ -83,6 +83,12 @@ class Config(ReadOnlyAfterInit):
     # How many verified tokens each app remembers, so that a token sent again skips the
     # signature and parsing (its time claims and revocation are still checked); 0: none.
     verified_token_cache_size: int = 10_000
+    # Answer as RFC 6750 3.1 says rather than as 1.0 did: every unusable token (not a
+    # JWT, bad signature, wrong type, claims missing or ill-typed) a 401 with
+    # `error="invalid_token"` (a malformed header: `invalid_request`), and a role
+    # refused a 403 with `error="insufficient_scope"`. OAuth clients refresh or log in
+    # again on a 401 only.
+    rfc6750_errors: bool = False
 
     def check(self) -> None:
         """Raise ConfigurationConflictError for options of the wrong kind or at odds.

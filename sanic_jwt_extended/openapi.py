@@ -231,10 +231,11 @@ def errors_answered(guard: Guard, method: str, state: JWTState) -> dict[int, lis
         excluded.add("csrf_error")
     if not state.config.use_blacklist:
         excluded.update(("revoked_token", "blacklist_unavailable"))
+    rfc6750 = state.config.rfc6750_errors
     by_status: dict[int, list[ErrorKind]] = {}
     for kind in ERRORS:
         if kind.name not in excluded:
-            by_status.setdefault(kind.status, []).append(kind)
+            by_status.setdefault(kind.status_for(rfc6750), []).append(kind)
     return by_status
 
 

@@ -38,7 +38,7 @@ class JWTState:
     """
 
     config: Config = field(default_factory=Config)
-    handler: Handlers = field(default_factory=Handlers)
+    handler: Handlers = field(init=False)
     # Set when initialising closes, when use_blacklist is on.
     revocations: Revocations | None = None
     # Derived once when initialising closes, so that requests only read them.
@@ -50,6 +50,9 @@ class JWTState:
     # The longest any token lives (None: some never expire); revoke_all keeps its
     # cut-off that long.
     longest_lifetime: timedelta | None = None
+
+    def __post_init__(self) -> None:
+        self.handler = Handlers(self.config)
 
     def close(self) -> None:
         """Validate the configuration, derive what requests need, and lock it."""

@@ -36,6 +36,8 @@ def configure_jwt(
     config.refresh_token_expires = timedelta(days=settings.refresh_token_days)
     config.private_claim_prefix = settings.private_claim_prefix
     config.use_acl = True
+    # 401 for every unusable token, 403 with insufficient_scope: what OAuth clients expect.
+    config.rfc6750_errors = True
     config.use_blacklist = True
     config.revocation_journal = journal
     config.refresh_token_rotation = settings.refresh_rotation

@@ -29,7 +29,6 @@ from swagger_ui_bundle import swagger_ui_path
 from app.schemas import InvalidRequestBody, Message
 from app.settings import Settings
 from app.web.errors import DATABASE_UNAVAILABLE
-from sanic_jwt_extended.openapi import guard_of
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -196,20 +195,12 @@ def operation(
 
 
 def _invalid_request(view: View) -> View:
-    """The 422 of a request that does not fit its schema; of a protected route, also the
-    extension's 422 for a malformed token (with `msg` only)."""
-    invalid = component(InvalidRequestBody, "serialization")
-    content: dict[str, Any]
-    if guard_of(view) is None:
-        content, description = invalid, "The request does not fit its schema."
-    else:
-        content = {"anyOf": [invalid, component(Message, "serialization")]}
-        description = (
-            "The request does not fit its schema (`errors` says where), or the token is "
-            "malformed (`msg` only)."
-        )
+    """The 422 of a request that does not fit its schema (the service answers a malformed
+    token 401, as RFC 6750 says: see `rfc6750_errors`)."""
     response: Callable[[View], View] = openapi.response(
-        422, {"application/json": {"schema": content}}, description
+        422,
+        {"application/json": {"schema": component(InvalidRequestBody, "serialization")}},
+        "The request does not fit its schema (`errors` says where).",
     )
     return response(view)
 

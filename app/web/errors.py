@@ -39,7 +39,7 @@ from app.exceptions import (
     UserGone,
 )
 from sanic_jwt_extended.exceptions import AccessDeniedError, JWTExtendedException
-from sanic_jwt_extended.handlers import Handlers
+from sanic_jwt_extended.handlers import Handlers, bearer_challenge
 
 logger = logging.getLogger(__name__)
 
@@ -137,8 +137,19 @@ ERRORS: tuple[ErrorKind, ...] = (
     # The service's rules.
     ErrorKind("invalid_credentials", InvalidCredentials, 401, headers=BEARER),
     ErrorKind("user_gone", UserGone, 401, headers=BEARER),
-    ErrorKind("foreign_token", ForeignToken, 422),
-    ErrorKind("foreign_refresh_token", ForeignRefreshToken, 422),
+    # A token this service did not issue for one of its users: unusable here (RFC 6750).
+    ErrorKind(
+        "foreign_token",
+        ForeignToken,
+        401,
+        headers=bearer_challenge("invalid_token", "The token is not one of this service's."),
+    ),
+    ErrorKind(
+        "foreign_refresh_token",
+        ForeignRefreshToken,
+        401,
+        headers=bearer_challenge("invalid_token", "The refresh token is another user's."),
+    ),
     ErrorKind("not_found", NotFound, 404),
     ErrorKind("no_public_keys", NoPublicKeys, 404),
     ErrorKind("name_taken", NameTaken, 409),
@@ -157,7 +168,13 @@ ERRORS: tuple[ErrorKind, ...] = (
     ),
     # The extension's, in this service's words: its one role check is for admins. Rows of
     # the extension's errors replace its handlers (see `replace_jwt_handlers`).
-    ErrorKind("access_denied", AccessDeniedError, 403, ADMIN_REQUIRED),
+    ErrorKind(
+        "access_denied",
+        AccessDeniedError,
+        403,
+        ADMIN_REQUIRED,
+        bearer_challenge("insufficient_scope", ADMIN_REQUIRED),
+    ),
     # The database: a unique constraint caught what a check before it could only have
     # raced with; or it is down.
     ErrorKind("conflict", IntegrityError, 409, "The request conflicts with stored data."),

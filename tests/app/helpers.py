@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import secrets
 import subprocess
 import sys
@@ -29,6 +30,19 @@ from app.web.access_log import LogFormat, access_lines
 from tests.helpers import bearer
 
 JWKS_VERIFIER = Path(__file__).with_name("jwks_verifier.py")
+
+# The error code of an RFC 6750 challenge: `Bearer error="invalid_token", ...`.
+_BEARER_ERROR = re.compile(r'^Bearer error="([a-z_]+)", error_description="[^"]*"$')
+
+
+def refusal(response: TestingResponse) -> tuple[int, str | None]:
+    """The status of a refused request and the RFC 6750 error code its challenge names
+    (None for a bare `Bearer`, or no challenge)."""
+    challenge = response.headers.get("www-authenticate", "")
+    match = _BEARER_ERROR.match(challenge)
+    return response.status_code, match.group(1) if match else None
+
+
 SECRET = "a-test-secret-of-at-least-sixty-four-bytes-for-every-hs-algorithm!!"
 PASSWORD = "correct horse battery"
 

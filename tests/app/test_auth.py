@@ -12,7 +12,7 @@ from app.db import open_database
 from app.db.models import Role, User
 from app.settings import Settings
 from sanic_jwt_extended import JWT
-from tests.app.helpers import PASSWORD, SECRET, Api, LoggedIn, build_app
+from tests.app.helpers import PASSWORD, SECRET, Api, LoggedIn, build_app, refusal
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
@@ -192,16 +192,16 @@ async def test_refresh_needs_a_refresh_token(api: Api, user: LoggedIn) -> None:
     missing = await api.call("POST", "/refresh")
     assert missing.status_code == 401
     access_instead = await api.call("POST", "/refresh", headers=refresh_header(user.access))
-    assert access_instead.status_code == 422
+    assert refusal(access_instead) == (401, "invalid_token")
     tampered = await api.call(
         "POST", "/refresh", headers=refresh_header(user.refresh[:-4] + "AAAA")
     )
-    assert tampered.status_code == 422
+    assert refusal(tampered) == (401, "invalid_token")
 
 
 async def test_a_refresh_token_is_not_an_access_token(api: Api, user: LoggedIn) -> None:
     response = await api.call("GET", "/me", headers=bearer(user.refresh))
-    assert response.status_code == 422
+    assert refusal(response) == (401, "invalid_token")
 
 
 # POST /logout
@@ -236,16 +236,21 @@ async def test_logout_leaves_the_users_other_sessions_alone(api: Api, user: Logg
 
 
 @pytest.mark.parametrize(
-    "refresh_value",
-    ["Basic abc", "Bearer", "Bearer not-a-jwt", "Bearer a b"],
+    ("refresh_value", "error"),
+    [
+        ("Basic abc", "invalid_request"),
+        ("Bearer", "invalid_request"),
+        ("Bearer not-a-jwt", "invalid_token"),
+        ("Bearer a b", "invalid_request"),
+    ],
 )
 async def test_logout_with_a_bad_refresh_header_revokes_nothing(
-    api: Api, user: LoggedIn, refresh_value: str
+    api: Api, user: LoggedIn, refresh_value: str, error: str
 ) -> None:
     response = await api.call(
         "POST", "/logout", headers=user.headers | {"X-Refresh-Token": refresh_value}
     )
-    assert response.status_code == 422
+    assert refusal(response) == (401, error)
     assert (await api.call("GET", "/me", headers=user.headers)).status_code == 200
 
 
@@ -256,7 +261,7 @@ async def test_logout_refuses_an_access_token_or_another_users_token_as_refresh(
     bob = await api.login("bob")
     for wrong in (user.access, bob.refresh):
         response = await api.call("POST", "/logout", headers=user.headers | refresh_header(wrong))
-        assert response.status_code == 422
+        assert refusal(response) == (401, "invalid_token")
     assert (
         await api.call("POST", "/refresh", headers=refresh_header(bob.refresh))
     ).status_code == 200
@@ -271,7 +276,8 @@ async def test_logout_ignores_an_expired_refresh_token(api: Api, user: LoggedIn)
 
 async def test_logout_needs_an_access_token(api: Api, user: LoggedIn) -> None:
     assert (await api.call("POST", "/logout")).status_code == 401
-    assert (await api.call("POST", "/logout", headers=bearer(user.refresh))).status_code == 422
+    response = await api.call("POST", "/logout", headers=bearer(user.refresh))
+    assert refusal(response) == (401, "invalid_token")
 
 
 # GET /me
@@ -294,7 +300,8 @@ async def test_me_needs_a_token(api: Api) -> None:
     assert set(response.json) == {"msg"}
     expired = JWT.create_access_token("1", expires_delta=timedelta(seconds=-5))
     assert (await api.call("GET", "/me", headers=bearer(expired))).status_code == 401
-    assert (await api.call("GET", "/me", headers={"Authorization": "Basic abc"})).status_code == 422
+    response = await api.call("GET", "/me", headers={"Authorization": "Basic abc"})
+    assert refusal(response) == (401, "invalid_request")
 
 
 async def test_logout_with_an_already_revoked_refresh_token_still_ends_the_access_token(
@@ -359,7 +366,7 @@ async def test_me_refuses_tokens_of_another_layout(
 ) -> None:
     token = JWT.create_access_token(subject, role="USER", private_claims=private_claims)
     response = await api.call("GET", "/me", headers=bearer(token))
-    assert response.status_code == 422
+    assert refusal(response) == (401, "invalid_token")
     assert set(response.json) == {"msg"}
 
 
@@ -369,7 +376,7 @@ async def test_refresh_refuses_tokens_whose_subject_is_no_user_id(
 ) -> None:
     token = JWT.create_refresh_token(subject, role="USER")
     response = await api.call("POST", "/refresh", headers=refresh_header(token))
-    assert response.status_code == 422
+    assert refusal(response) == (401, "invalid_token")
     assert set(response.json) == {"msg"}
 
 

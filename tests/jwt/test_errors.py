@@ -13,8 +13,9 @@ from sanic.response import HTTPResponse, json
 
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import InMemoryBlacklist
+from sanic_jwt_extended.config import Config
 from sanic_jwt_extended.exceptions import TokenRefusedError
-from sanic_jwt_extended.handlers import ERRORS, Challenge, ErrorKind, Handlers
+from sanic_jwt_extended.handlers import ERRORS, Challenge, ErrorKind, Handlers, bearer_challenge
 from sanic_jwt_extended.tokens import Token
 from tests.helpers import bearer
 
@@ -88,6 +89,50 @@ async def test_answers_other_than_401_carry_no_challenge(
     assert set(response.json) == {"msg"}
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "challenge"),
+    [
+        ("get", "/protected", {"Authorization": "Basic x"}, 401, "invalid_request"),
+        ("get", "/protected", bearer("not-a-token"), 401, "invalid_token"),
+        ("get", "/protected", bearer(SECRET), 401, "invalid_token"),
+        ("get", "/admin", None, 403, "insufficient_scope"),
+    ],
+    ids=["bad header", "not a JWT", "not base64", "role refused"],
+)
+async def test_with_rfc6750_errors_every_unusable_token_is_a_401_and_a_role_a_403(
+    make_app: AppFactory,
+    method: str,
+    path: str,
+    headers: dict[str, str] | None,
+    status: int,
+    challenge: str,
+) -> None:
+    app = make_app(use_acl=True, rfc6750_errors=True)
+    response = await answer(app, method, path, headers or bearer(JWT.create_access_token("a")))
+    assert response.status == status
+    description = response.json["msg"].replace('"', "'")
+    assert response.headers["WWW-Authenticate"] == (
+        f'Bearer error="{challenge}", error_description="{description}"'
+    )
+
+
+async def test_with_rfc6750_errors_a_wrong_type_is_an_invalid_token(make_app: AppFactory) -> None:
+    app = make_app(rfc6750_errors=True)
+    raw = JWT.create_refresh_token("alice")
+    response = await answer(app, "get", "/protected", bearer(raw))
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer error="invalid_token"')
+    # The statuses 1.0 gives 401 stay as they were, challenge and all.
+    expired = JWT.create_access_token("alice", expires_delta=timedelta(seconds=-5))
+    response = await answer(app, "get", "/protected", bearer(expired))
+    assert response.headers["WWW-Authenticate"] == INVALID_TOKEN.format("Token has expired.")
+
+
+def test_a_description_holds_only_what_rfc6750_allows() -> None:
+    [header] = bearer_challenge("invalid_token", 'Bad "x" \\ é\n').values()
+    assert header == 'Bearer error="invalid_token", error_description="Bad \'x\'  "'
+
+
 async def test_a_replaced_handler_answers_exactly_what_it_returns(make_app: AppFactory) -> None:
     app = make_app()
 
@@ -148,7 +193,7 @@ def test_refusals_raised_by_hand_carry_no_token() -> None:
 
 
 def test_the_handlers_are_the_rows_of_the_table() -> None:
-    handlers = Handlers()
+    handlers = Handlers(Config())
     for error in ERRORS:
         assert callable(getattr(handlers, error.name))
     with pytest.raises(AttributeError, match="no_authorisation"):

@@ -56,6 +56,15 @@ async def test_each_decorator_writes_its_security_and_responses() -> None:
     assert "Fresh token required." in paths["/fresh"]["post"]["responses"]["401"]["description"]
 
 
+async def test_with_rfc6750_errors_a_malformed_token_is_documented_as_a_401() -> None:
+    paths = (await specification(documented_app(rfc6750_errors=True)))["paths"]
+    protected = paths["/protected"]["get"]
+    assert set(protected["responses"]) == {"401"}
+    # The 401 says every refusal it now stands for, the malformed token's included.
+    assert "A refresh token was sent where" in protected["responses"]["401"]["description"]
+    assert set(paths["/admin"]["get"]["responses"]) == {"401", "403"}
+
+
 async def test_roles_give_a_403_and_are_named_in_the_description() -> None:
     paths = (await specification(documented_app()))["paths"]
 

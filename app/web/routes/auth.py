@@ -1,6 +1,7 @@
 """Accounts and sessions: register, login, refresh, logout, and who am I."""
 
 from sanic import Blueprint, HTTPResponse, Request
+from sanic_ext.extensions.openapi import openapi
 
 from app.accounts import flows, sessions
 from app.accounts.sessions import Client
@@ -91,9 +92,14 @@ async def refresh(request: Request, token: Token) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@operation(
-    responses={200: (Message, "The session has ended: its tokens are refused from now on.")},
-    errors={422: "A token is malformed, or X-Refresh-Token holds another user's token."},
+@operation(responses={200: (Message, "The session has ended: its tokens are refused from now on.")})
+@openapi.parameter(
+    "X-Refresh-Token",
+    str,
+    "header",
+    required=False,
+    description="`Bearer <refresh token>` of the same user, revoked too; a malformed, "
+    "tampered or another user's token is a 401 and nothing is revoked.",
 )
 @jwt_required
 async def logout(request: Request, token: Token) -> HTTPResponse:
@@ -145,7 +151,7 @@ async def _refresh_token_sent(request: Request, access: Token) -> tuple[Token | 
     Returns it (None when none was sent, or it needs no revoking) and, if it was already
     gone, how: an expired or revoked one must not keep the access token alive. A
     malformed, tampered or foreign one is answered as the extension answers any bad
-    token (422), and nothing is revoked, so the client can retry.
+    token (401), and nothing is revoked, so the client can retry.
     """
     header = app_context(request).jwt.config.refresh_jwt_header_key
     if header not in request.headers:
