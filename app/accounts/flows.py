@@ -30,7 +30,7 @@ from app.accounts.passwords import Passwords
 from app.accounts.sessions import Client
 from app.accounts.tokens import access_token, next_refresh_token, refresh_token, token_user_id
 from app.db.models import Role, SessionEnd, User, username_key
-from app.db.storage import delete_or_404, get_or_404, save_or_404, unique_name
+from app.db.storage import delete_or_404, get_or_404, save_or_404, unique_name, user_named
 from app.exceptions import (
     AccountChanged,
     InvalidCredentials,
@@ -66,7 +66,7 @@ async def log_in(
     Names match in any letter case, as they are unique that way.
     """
     read_at = time.time()
-    user = await User.get_or_none(username_key=username_key(credentials.username))
+    user = await user_named(credentials.username)
     if not await passwords.verify(user.password_hash if user else None, credentials.password):
         raise InvalidCredentials
     assert user is not None  # verify() never accepts a missing hash
@@ -144,7 +144,7 @@ async def make_admin(passwords: Passwords, tokens: TokenManager, credentials: Cr
     it ends the user's earlier sessions. AccountChanged when another request created or
     deleted the account between the look-up and the write.
     """
-    existing = await User.get_or_none(username_key=username_key(credentials.username))
+    existing = await user_named(credentials.username)
     try:
         if existing is None:
             await register(passwords, credentials, role=Role.ADMIN)

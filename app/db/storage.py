@@ -11,7 +11,7 @@ from tortoise.expressions import RawSQL
 from tortoise.models import Model
 from tortoise.queryset import QuerySet
 
-from app.db.models import MAX_ID
+from app.db.models import MAX_ID, USERNAME_LENGTH, User, username_key
 from app.exceptions import NameTaken, NotFound
 
 Row = TypeVar("Row", bound=Model)
@@ -28,6 +28,15 @@ async def get_or_404(model: type[Row], row_id: int, what: str) -> Row:
     if row is None:
         raise NotFound(what)
     return row
+
+
+async def user_named(username: str) -> User | None:
+    """The account of `username`, in any letter case; a name longer than the column holds
+    matches no account (and must not reach the driver, whose length check would raise)."""
+    key = username_key(username)
+    if len(key) > USERNAME_LENGTH:
+        return None
+    return await User.get_or_none(username_key=key)
 
 
 async def page_by_id(query: QuerySet[Row], offset: int, limit: int) -> tuple[list[Row], int]:

@@ -124,6 +124,12 @@ async def test_login_gives_one_answer_for_any_wrong_credentials(
     assert response.json == {"msg": "Invalid credentials."}
 
 
+@pytest.mark.parametrize("length", [65, 1_023, 1_024])
+async def test_a_name_longer_than_any_account_is_just_a_wrong_name(api: Api, length: int) -> None:
+    response = await api.call("POST", "/login", json={"username": "a" * length, "password": "x"})
+    assert (response.status_code, response.json) == (401, {"msg": "Invalid credentials."})
+
+
 async def test_login_refuses_unknown_fields(api: Api) -> None:
     body = {"username": "alice", "password": PASSWORD, "remember": True}
     response = await api.call("POST", "/login", json=body)

@@ -9,7 +9,7 @@ from app.db.models.item import Item
 from app.db.models.revocation import Revocation
 from app.db.models.session import Session, SessionEnd
 from app.db.models.store import Store
-from app.db.models.user import Role, User, username_key
+from app.db.models.user import USERNAME_LENGTH, Role, User, username_key
 
 # Ids are 32-bit integer columns; a larger id cannot exist, and must not reach the driver.
 MAX_ID = 2**31 - 1
@@ -17,6 +17,7 @@ MAX_ID = 2**31 - 1
 __models__ = [User, Store, Item, Revocation, Session]
 __all__ = [
     "MAX_ID",
+    "USERNAME_LENGTH",
     "Item",
     "Revocation",
     "Role",
