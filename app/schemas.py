@@ -33,9 +33,10 @@ STORE_ITEMS_SHOWN = MAX_PAGE_SIZE
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
-def _nfc(value: Any) -> Any:
-    """One spelling per text: "é" and "e" + combining acute are the same name."""
-    return unicodedata.normalize("NFC", value) if isinstance(value, str) else value
+def _nfc_trimmed(value: Any) -> Any:
+    """One spelling per text ("é" and "e" + combining acute are the same name), without
+    the spaces around it: a name is trimmed, then its length checked."""
+    return unicodedata.normalize("NFC", value).strip() if isinstance(value, str) else value
 
 
 # Letters and symbols by category that fonts draw as blank space: the Hangul fillers (which
@@ -77,10 +78,12 @@ def _json_number(value: Any) -> Decimal:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The constraints come first so that they stay the string's own (pydantic then words
+# them for a string, and checks them after the before-validator that trims).
 Name = Annotated[
     str,
-    BeforeValidator(_nfc),
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=80),
+    StringConstraints(min_length=1, max_length=80),
+    BeforeValidator(_nfc_trimmed),
     AfterValidator(_storable),
     AfterValidator(_visible),
 ]

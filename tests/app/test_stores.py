@@ -99,6 +99,16 @@ async def test_a_store_name_may_have_80_characters(api: Api, user: LoggedIn) -> 
     await api.create_store(user, "x" * 80)
 
 
+async def test_a_name_is_trimmed_before_its_length_is_checked(api: Api, user: LoggedIn) -> None:
+    store_id = await api.create_store(user, "  " + "y" * 80 + " ")
+    assert (await api.call("GET", f"/stores/{store_id}")).json["name"] == "y" * 80
+    response = await api.call("POST", "/stores", json={"name": "z" * 81}, headers=user.headers)
+    assert response.status_code == 422
+    assert response.json["errors"] == [
+        {"loc": ["name"], "msg": "String should have at most 80 characters"}
+    ]
+
+
 async def test_get_store_includes_its_items(api: Api, user: LoggedIn) -> None:
     store_id = await api.create_store(user)
     await api.create_item(user, store_id, "Apple", 1.5)
