@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from asyncpg.exceptions import (
+    InsufficientResourcesError,
     InterfaceError,
+    InvalidAuthorizationSpecificationError,
+    InvalidCatalogNameError,
+    ObjectNotInPrerequisiteStateError,
     OperatorInterventionError,
     PostgresConnectionError,
-    TooManyConnectionsError,
 )
 from sanic import HTTPResponse, Request, Sanic
 from sanic.exceptions import PayloadTooLarge, SanicException
@@ -60,14 +63,22 @@ RETRY_AFTER_SECONDS = 5
 # connection reaches us as asyncpg's or the socket's own exception: an OSError, whether
 # refused, reset, timed out, or a host name that does not resolve (a plain OSError when
 # it resolves to several addresses, none answering). Nothing else a route does raises
-# one: Redis's failures are the blacklist's 503, or the login throttle's.
+# one: Redis's failures are the blacklist's 503, or the login throttle's. PostgreSQL
+# refuses or drops a connection in these SQLSTATE classes: 08 (the connection itself),
+# 57 (shutting down, starting up, an administrator's command), 53 (too many connections,
+# out of memory or disk), 55000 (a database that takes no connection,
+# `ALLOW_CONNECTIONS false`), 3D000 (a database that is gone), 28 (the server refuses
+# the credentials).
 DATABASE_FAILURES: tuple[type[Exception], ...] = (
     DBConnectionError,
     OperationalError,
     sqlite3.DatabaseError,
     PostgresConnectionError,
     OperatorInterventionError,
-    TooManyConnectionsError,
+    InsufficientResourcesError,
+    ObjectNotInPrerequisiteStateError,
+    InvalidCatalogNameError,
+    InvalidAuthorizationSpecificationError,
     InterfaceError,
     OSError,
 )

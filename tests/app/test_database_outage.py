@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sanic import Sanic
 
-from app.db import open_database
+from app.db import migrate, open_database
 from tests.app.helpers import PASSWORD, Api, build_app, make_settings, promote
 from tests.app.live_server import running
 from tests.helpers import bearer
@@ -97,6 +97,28 @@ def test_postgres_going_away_is_503_until_it_is_back(
         assert client.get("/stores").status_code == 200
         assert client.post("/login", json=credentials).status_code == 200
         assert server.stop(signal.SIGTERM) == 0
+
+
+async def test_postgres_refusing_connections_is_503_until_it_accepts_them(
+    own_postgres: PostgresServer,
+) -> None:
+    """A database that exists but takes no new connection (`ALLOW_CONNECTIONS false`, as
+    during maintenance): what the pool's next connection meets once its own are gone."""
+    own_postgres.query("CREATE DATABASE stores")
+    url = f"{own_postgres.url.rsplit('/', 1)[0]}/stores"
+    await migrate(url)
+    api = app_on(url)
+    assert (await api.call("GET", "/stores")).status_code == 200
+    own_postgres.query("ALTER DATABASE stores ALLOW_CONNECTIONS false")
+    own_postgres.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'stores'"
+    )
+    await assert_unavailable(api, "GET", "/stores")
+    await assert_unavailable(
+        api, "POST", "/register", json={"username": "bob", "password": PASSWORD}
+    )
+    own_postgres.query("ALTER DATABASE stores ALLOW_CONNECTIONS true")
+    assert (await api.call("GET", "/stores")).status_code == 200
 
 
 @pytest.fixture
