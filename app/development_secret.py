@@ -2,9 +2,9 @@
 
 settings.toml ships a sample `secret_key` so that a fresh clone runs at once, and the
 README shows it: a development server exposed by mistake would accept tokens that anyone
-can forge with it. Production refuses the sample (see `Settings`); in development the
-server signs with a key of its own instead, kept beside the default SQLite file so that
-tokens outlive a restart, as the users in that file do.
+can forge with it. Production refuses the sample (see `Settings`); in development and
+test the server signs with a key of its own instead, kept beside the default SQLite file
+so that tokens outlive a restart, as the users in that file do.
 """
 
 import os
@@ -21,13 +21,10 @@ SECRET_FILE = Path("data") / "development-secret-key"
 
 
 def signs_with_sample(settings: Settings) -> bool:
-    """Whether `settings` are a development server's that would sign with the sample key
-    (an asymmetric one signs with its key file, and uses no secret)."""
-    return (
-        settings.env == "development"
-        and not settings.asymmetric
-        and settings.secret == SAMPLE_SECRET_KEY
-    )
+    """Whether `settings` are a server's that would sign with the public sample key (an
+    asymmetric one signs with its key file, and uses no secret). Production refuses the
+    sample before this is asked; any other env must not sign with it either."""
+    return not settings.asymmetric and settings.secret == SAMPLE_SECRET_KEY
 
 
 def with_development_secret(settings: Settings, path: Path = SECRET_FILE) -> Settings:

@@ -159,9 +159,13 @@ def test_start_up_warnings_are_printed_once_per_server(
     assert server.count(IN_MEMORY_BLACKLIST_WARNING) == 1
 
 
-def test_development_signs_with_a_random_secret_kept_for_the_next_start(
-    development_env: dict[str, str], tmp_path: Path
+@pytest.mark.parametrize("app_env", ["development", "test"])
+def test_the_sample_secret_is_replaced_by_a_random_one_kept_for_the_next_start(
+    development_env: dict[str, str], tmp_path: Path, app_env: str
 ) -> None:
+    """Anyone can sign with the public sample: only production refuses it, and every
+    other env signs with a key of its own instead."""
+    development_env = development_env | {"APP_ENV": app_env}
     credentials = {"username": "alice", "password": PASSWORD}
     with running(development_env, tmp_path) as server, httpx.Client(base_url=server.url) as client:
         assert client.post("/register", json=credentials).status_code == 201
