@@ -1,12 +1,13 @@
 """Password hashing with argon2id, kept off the event loop."""
 
 import asyncio
+import dataclasses
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from argon2 import PasswordHasher, Type
+from argon2 import Parameters, PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from app.settings import Settings
@@ -53,16 +54,26 @@ class Passwords:
         # Verified against when the user is unknown, so that an unknown name costs as
         # much time as a wrong password and response times do not reveal who exists.
         self._dummy_hash = self._hasher.hash("not a password anyone has")
+        self._parameters = extract_parameters(self._dummy_hash)
 
     async def hash(self, password: str) -> str:
         """The PHC string (algorithm, parameters, salt, hash) to store."""
         return await _off_the_loop(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
-        """Whether `password` matches; `None` (no such user) never matches, as slowly."""
+        """Whether `password` matches; `None` (no such user) never matches, as slowly.
+
+        A wrong password against a hash made at a lower cost (before the cost was
+        raised; only a successful login upgrades it) is made to cost what the current
+        cost does, as Django's `harden_runtime` does: else a fast refusal would tell
+        that the name exists.
+        """
         try:
             await _off_the_loop(self._hasher.verify, password_hash or self._dummy_hash, password)
         except (VerificationError, InvalidHashError):
+            padding = padding_cost(self._parameters, password_hash) if password_hash else None
+            if padding is not None:
+                await _off_the_loop(_pad, padding, password)
             return False
         return password_hash is not None
 
@@ -71,6 +82,31 @@ class Passwords:
         return self._hasher.check_needs_rehash(password_hash)
 
 
-async def _off_the_loop(function: Callable[..., T], *args: str) -> T:
+def padding_cost(current: Parameters, password_hash: str) -> Parameters | None:
+    """The parameters of a hash whose time tops up a verification of `password_hash` to
+    the time of one at the `current` cost; None when it costs that already (or more).
+
+    argon2's time grows with passes times memory, divided among the lanes: the top-up
+    uses the current memory and lanes, and as many passes as make up the difference.
+    """
+    try:
+        old = extract_parameters(password_hash)
+    except InvalidHashError:
+        return None
+    missing = (
+        current.time_cost * current.memory_cost / current.parallelism
+        - old.time_cost * old.memory_cost / old.parallelism
+    )
+    passes = round(missing * current.parallelism / current.memory_cost)
+    if passes < 1:
+        return None
+    return dataclasses.replace(current, time_cost=passes)
+
+
+def _pad(parameters: Parameters, password: str) -> None:
+    PasswordHasher.from_parameters(parameters).hash(password)
+
+
+async def _off_the_loop(function: Callable[..., T], *args: Any) -> T:
     """`function(*args)`, run in the hashing pool."""
     return await asyncio.get_running_loop().run_in_executor(_HASHING, function, *args)
