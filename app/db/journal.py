@@ -7,6 +7,7 @@ process (the command line) wrote. Writes join the caller's transaction, so a rol
 and the cut-off it makes commit together.
 """
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -43,8 +44,18 @@ class DatabaseJournal:
     async def read(self, after: int) -> tuple[list[Cutoff], int]:
         if self._context is None:
             return await self._read(after)
-        with self._context():
-            return await self._read(after)
+        return await asyncio.create_task(self._read_through(self._context(), after))
+
+    async def _read_through(self, context: TortoiseContext, after: int) -> tuple[list[Cutoff], int]:
+        """`_read` with `context` current, in a task of its own (see `read`).
+
+        Entered without an exit, as each request enters it (app.web.request): a
+        `with context:` around an await would reset, on its way out, the token that a
+        request entering the same context meanwhile left on it, and fail ("created in a
+        different Context"). The task's own copy of the context variables ends with it.
+        """
+        context.__enter__()
+        return await self._read(after)
 
     async def _read(self, after: int) -> tuple[list[Cutoff], int]:
         now = time.time()

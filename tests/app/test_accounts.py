@@ -17,7 +17,7 @@ from app.accounts import flows
 from app.accounts.passwords import Passwords
 from app.accounts.sessions import Client
 from app.accounts.tokens import token_manager
-from app.db import open_database
+from app.db import connect, open_database
 from app.db.journal import DatabaseJournal
 from app.db.models import Role, User
 from app.db.storage import save_or_404
@@ -190,3 +190,19 @@ async def test_an_admin_may_step_down_while_another_remains(
     )
     assert response.status_code == 200
     assert response.json["role"] == "USER"
+
+
+async def test_a_journal_read_outlasts_a_request_entering_its_context_meanwhile(
+    settings: Settings,
+) -> None:
+    """The server's follower reads the journal through the app's context while requests
+    make that same context theirs (app.web.request): the read must not trip over them."""
+    context = await connect(settings.database_url)
+    journal = DatabaseJournal(lambda: context)
+    try:
+        read = asyncio.create_task(journal.read(0))
+        await asyncio.sleep(0)  # the read is under way, waiting on the database
+        context.__enter__()  # what a request does, in another task than the read's
+        assert await read == ([], 0)
+    finally:
+        await context.close_connections()
