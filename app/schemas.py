@@ -77,6 +77,14 @@ def _json_number(value: Any) -> Decimal:
     return abs(number) if number.is_zero() else number  # -0.0 is 0.0
 
 
+# What `_storable` (and `_visible`) refuse, said in the document as JSON Schema patterns:
+# the control characters (Unicode's Cc), and for a name the bidirectional controls too.
+# Only the document has them; the validators say what is wrong in their own words.
+_NO_CONTROLS = Field(json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f]*$"})
+_NO_CONTROLS_OR_BIDI = Field(
+    json_schema_extra={"pattern": r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*$"}
+)
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # The constraints come first so that they stay the string's own (pydantic then words
 # them for a string, and checks them after the before-validator that trims).
@@ -86,12 +94,13 @@ Name = Annotated[
     BeforeValidator(_nfc_trimmed),
     AfterValidator(_storable),
     AfterValidator(_visible),
+    _NO_CONTROLS_OR_BIDI,
 ]
 Username = Annotated[
     str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 ]
 Password = Annotated[
-    str, StringConstraints(min_length=8, max_length=128), AfterValidator(_storable)
+    str, StringConstraints(min_length=8, max_length=128), AfterValidator(_storable), _NO_CONTROLS
 ]
 # The constraints come before the validator, so pydantic checks them (and documents
 # them) as the decimal's own, after the validator has run.
@@ -129,8 +138,12 @@ class Credentials(RequestBody):
 class Login(RequestBody):
     """Login takes any strings: a name or password that breaks the rules just won't match."""
 
-    username: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_storable)]
-    password: Annotated[str, StringConstraints(max_length=1024), AfterValidator(_storable)]
+    username: Annotated[
+        str, StringConstraints(max_length=1024), AfterValidator(_storable), _NO_CONTROLS
+    ]
+    password: Annotated[
+        str, StringConstraints(max_length=1024), AfterValidator(_storable), _NO_CONTROLS
+    ]
 
 
 class StoreIn(RequestBody):
