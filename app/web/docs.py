@@ -121,7 +121,10 @@ class OpenAPI30Schema(GenerateJsonSchema):
         number: JsonSchemaValue = json_schema["anyOf"][0]
         places = schema.get("decimal_places")
         if places is not None:
-            number["multipleOf"] = 10**-places
+            # Not `multipleOf: 0.01`: validators that divide binary floats (Python's
+            # jsonschema among them) would refuse 19.99 and 4.35, which the server takes.
+            number["x-decimal-places"] = places
+            number["description"] = f"At most {places} decimal places."
         return number
 
 
