@@ -30,7 +30,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from .exceptions import BlacklistUnavailableError, ConfigurationConflictError
+from .exceptions import (
+    BlacklistForgotError,
+    BlacklistUnavailableError,
+    ConfigurationConflictError,
+)
 
 if TYPE_CHECKING:
     from .protocols import TokenFacts
@@ -236,6 +240,11 @@ class CutoffBlacklist(BlacklistABC):
     ) -> None:
         await self.apply([Cutoff.of_identity(identity, issued_until, keep_for)])
 
+    async def mark_filled(self) -> None:
+        """Note that the store now holds every revocation of the journal, so that `read`
+        can tell (BlacklistForgotError) if the store loses them. Nothing to note for a
+        store that lives and dies with the process."""
+
     async def is_blacklisted(self, token: TokenFacts) -> bool:
         issued_at = token.issued_at
         cutoffs = await self.read(keys_of(token))
@@ -310,6 +319,10 @@ return 1
 """
 
 
+# The key a fill from the journal leaves in Redis: gone, the revocations may be too.
+_FILLED = "filled-from-journal"
+
+
 class RedisBlacklist(CutoffBlacklist):
     """Revocations in Redis, shared by every worker and host that uses the same server.
 
@@ -341,6 +354,9 @@ class RedisBlacklist(CutoffBlacklist):
         self._owns_client = client is None
         self._batch: _Batch | None = None
         self._sending: set[asyncio.Task[None]] = set()
+        # Set once filled from a journal: each MGET then also reads the mark left by
+        # the fill, and a store without it has lost revocations (see `mark_filled`).
+        self._filled_mark: str | None = None
 
     async def open(self) -> None:
         self._client()
@@ -379,6 +395,12 @@ class RedisBlacklist(CutoffBlacklist):
             earlier = await redis.get(key)
         return time.time() if earlier is None else float(earlier)
 
+    async def mark_filled(self) -> None:
+        mark = self._prefixed(_FILLED)
+        with self._reachable() as redis:
+            await redis.set(mark, "1")
+        self._filled_mark = mark
+
     async def read(self, keys: Sequence[str]) -> list[float | None]:
         values = await self._look_up([self._prefixed(key) for key in keys])
         return [None if value is None else float(value) for value in values]
@@ -406,9 +428,12 @@ class RedisBlacklist(CutoffBlacklist):
         sending.add_done_callback(self._sending.discard)
 
     async def _send(self, batch: _Batch) -> None:
+        mark = self._filled_mark
         try:
             with self._reachable() as redis:
-                values = await redis.mget(batch.keys)
+                values = await redis.mget([*batch.keys, mark] if mark else batch.keys)
+            if mark and values.pop() is None:
+                raise BlacklistForgotError("The token blacklist lost its revocations.")
         except asyncio.CancelledError:
             batch.cancel()
             raise

@@ -95,3 +95,9 @@ class CSRFError(TokenRefusedError):
 
 class BlacklistUnavailableError(JWTExtendedException):
     """The blacklist could not be consulted; the request is refused rather than let through."""
+
+
+class BlacklistForgotError(BlacklistUnavailableError):
+    """The blacklist's store lost what it held since it was filled from the journal (a
+    Redis restarted without persistence, flushed, or evicting): it must be filled again
+    before any token is let through."""

@@ -21,7 +21,12 @@ from sanic import Request
 from sanic.exceptions import ServerError
 
 from .blacklist import BlacklistABC, Cutoff, CutoffBlacklist, RevocationJournal
-from .exceptions import BlacklistUnavailableError, ConfigurationConflictError, JWTExtendedException
+from .exceptions import (
+    BlacklistForgotError,
+    BlacklistUnavailableError,
+    ConfigurationConflictError,
+    JWTExtendedException,
+)
 
 if TYPE_CHECKING:
     from .protocols import TokenFacts
@@ -73,6 +78,9 @@ class Revocations:
             "The token blacklist cannot be reached."
         )
         self._follower: asyncio.Task[None] | None = None
+        # The fill from the journal under way after the store lost its revocations:
+        # one for all the requests that found out at once.
+        self._refill: asyncio.Task[None] | None = None
 
     def schedule(self, token: TokenFacts) -> asyncio.Task[None]:
         """Start revoking `token` and return the task doing it.
@@ -103,7 +111,13 @@ class Revocations:
     async def is_revoked(self, token: TokenFacts) -> bool:
         if not self._filled:
             raise self._unfilled_because.with_traceback(None)
-        return await _guarded(self.blacklist.is_blacklisted(token))
+        try:
+            return await _guarded(self.blacklist.is_blacklisted(token))
+        except BlacklistForgotError:
+            # Fail closed, then mend: nothing passes until the journal is in the store again.
+            logger.warning("The token blacklist lost its revocations: filling it again")
+            await self._fill_again()
+            return await _guarded(self.blacklist.is_blacklisted(token))
 
     async def end_family(self, family: str) -> None:
         """Revoke every token of `family`, access and refresh, issued or to come."""
@@ -151,7 +165,16 @@ class Revocations:
         cutoffs, position = await self._journal.read(self._journal_position)
         if cutoffs:
             await _guarded(self.blacklist.apply(cutoffs))
+        if self._journal_position == 0 and isinstance(self.blacklist, CutoffBlacklist):
+            await _guarded(self.blacklist.mark_filled())
         self._journal_position, self._filled = position, True
+
+    async def _fill_again(self) -> None:
+        """Read the whole journal into the blacklist again (once, however many ask)."""
+        if self._refill is None or self._refill.done():
+            self._journal_position = 0
+            self._refill = asyncio.ensure_future(self.catch_up())
+        await asyncio.shield(self._refill)
 
     @property
     def _shared(self) -> bool:

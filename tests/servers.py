@@ -79,3 +79,47 @@ class PostgresServer:
 
     def _run(self, *command: str) -> None:
         subprocess.run(_as_postgres(*command), check=True, capture_output=True, timeout=120)
+
+
+class RedisServer:
+    """A Redis server in a folder of its own, on a free port, that the test may kill.
+
+    Persistent, it keeps an append-only file written at every command (`appendfsync
+    always`), so a server killed and started again has everything it acknowledged, as a
+    production Redis with persistence would; else it starts again empty.
+    """
+
+    def __init__(self, *, persistent: bool = True) -> None:
+        self.persistent = persistent
+        self.folder = Path(tempfile.mkdtemp(prefix="test-redis-"))
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--dir", str(self.folder), "--save", ""]
+            + (["--appendonly", "yes", "--appendfsync", "always"] if self.persistent else []),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not self._answers():
+            assert self._process.poll() is None, "redis-server exited at start"
+            assert time.monotonic() < deadline, "redis-server did not start in time"
+
+    def kill(self) -> None:
+        """SIGKILL: what a crash looks like; connections drop, nothing is flushed."""
+        assert self._process is not None
+        self._process.kill()
+        self._process.wait()
+
+    def remove(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _answers(self) -> bool:
+        ping = ["redis-cli", "-p", str(self.port), "ping"]
+        return subprocess.run(ping, capture_output=True, text=True).stdout.strip() == "PONG"

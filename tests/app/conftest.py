@@ -40,7 +40,7 @@ from tests.app.helpers import (
     promote,
 )
 from tests.helpers import missing, on_postgres
-from tests.servers import PostgresServer
+from tests.servers import PostgresServer, RedisServer
 
 TABLES = ("items", "stores", "users", "sessions", "revocations")
 
@@ -159,6 +159,17 @@ async def admin(api: Api, settings: Settings) -> LoggedIn:
 def own_postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server of this test's own, which it may stop and start again."""
     server = PostgresServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A Redis server of this test's own, with persistence, which it may kill and restart."""
+    server = RedisServer()
     try:
         server.start()
         yield server
