@@ -24,7 +24,7 @@ from asyncpg.exceptions import (
     PostgresConnectionError,
 )
 from sanic import HTTPResponse, Request, Sanic
-from sanic.exceptions import PayloadTooLarge, SanicException
+from sanic.exceptions import BadURL, PayloadTooLarge, SanicException
 from sanic.response import json as json_response
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
@@ -100,6 +100,15 @@ class NotJson(Exception):
     """A body that does not parse as JSON."""
 
 
+class MalformedHead(Exception):
+    """A request head that RFC 9112 says a server must refuse (app.web.request)."""
+
+
+# Sanic's error for a request target it cannot parse; its message holds the target, query
+# string (and a token sent as `?jwt=`) included, so the service answers it in its words.
+UnreadableTarget = BadURL
+
+
 # RFC 6750 3: the challenge of a 401 when no usable credentials came.
 BEARER = {"WWW-Authenticate": "Bearer"}
 
@@ -143,6 +152,7 @@ class ErrorKind:
 ERRORS: tuple[ErrorKind, ...] = (
     # A request that does not fit what its route reads.
     ErrorKind("not_json", NotJson, 400),
+    ErrorKind("malformed_head", MalformedHead, 400),
     ErrorKind("unsupported_media_type", UnsupportedMediaType, 415),
     ErrorKind("invalid_request", InvalidRequest, 422),
     # The service's rules.

@@ -7,6 +7,7 @@ in `respond`, which every answer goes through (a view's, an error handler's, a 4
 before any route).
 """
 
+import re
 from time import perf_counter
 from typing import Any
 
@@ -16,6 +17,24 @@ from sanic.response import BaseHTTPResponse
 
 from app.web.access_log import USER_ID, access_lines
 from app.web.context import app_context_of
+from app.web.errors import MalformedHead, UnreadableTarget
+
+# What RFC 9112 says a server must refuse in a request head, and Sanic lets through:
+# whitespace between a field name and its colon (section 5.1: a smuggling vector behind a
+# proxy that reads the name without it), and a control character other than the line
+# ends, or a CR or LF alone (section 5.5: NUL and its kind in a field value).
+_BAD_FRAMING = re.compile(rb"[ \t]:|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
+
+
+# The method of the request Sanic makes up to answer one it could not read.
+_SANICS_STAND_IN = "NONE"
+
+
+def _check_framing(request: Request) -> None:
+    if _BAD_FRAMING.search(request.head):
+        raise MalformedHead("The request head is malformed (RFC 9112).")
+    if request.version == "1.1" and len(request.headers.getall("host", [])) != 1:
+        raise MalformedHead("An HTTP/1.1 request needs exactly one Host header.")
 
 
 class ServiceRequest(Request):
@@ -27,6 +46,8 @@ class ServiceRequest(Request):
       is entered without a matching exit, as `Tortoise.init` does: the task serves only
       this connection, hence only this app, and setting a context variable costs less
       than a check of which routes query the database would.
+    - A head that RFC 9112 says must be refused is a 400: bad framing (above), and an
+      HTTP/1.1 request without exactly one `Host` (section 3.2).
     - `respond` sets the headers every answer carries and writes the access line, with
       the status actually sent. Once the app's KEEP_ALIVE is off (the server is
       stopping: see server.py), it closes the connection after the answer.
@@ -37,7 +58,17 @@ class ServiceRequest(Request):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.arrived = perf_counter()
         self._logged = False
-        super().__init__(*args, **kwargs)
+        try:
+            super().__init__(*args, **kwargs)
+        except UnreadableTarget:
+            # Sanic's message holds the target, query string (and a `?jwt=`) included.
+            if kwargs.get("method") != _SANICS_STAND_IN:
+                raise MalformedHead("The request target is malformed.") from None
+            # Sanic builds its stand-in for a request it could not read from the same
+            # target, which fails again: uncaught, and the target in the traceback.
+            super().__init__(*args, **(kwargs | {"url_bytes": b"*"}))
+        if self.head:  # a head Sanic read off a socket (not ASGI's, nor its error stand-in)
+            _check_framing(self)
         app_context_of(self.app).orm.__enter__()
 
     async def respond(

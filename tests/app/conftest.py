@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -30,11 +29,11 @@ from app.web.logs import log_handler
 from tests.app.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    SECRET,
     Api,
     LoggedIn,
     LogOutput,
     build_app,
+    live_env,
     make_settings,
     new_key,
     promote,
@@ -185,14 +184,7 @@ def database_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def env(database_file: Path) -> dict[str, str]:
     """The real server's environment: no APP_* of ours, a temp SQLite file, cheap argon2."""
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
-    return clean | {
-        "APP_ENV": "test",
-        "APP_SECRET_KEY": SECRET,
-        "APP_DATABASE_URL": f"sqlite://{database_file}",
-        "APP_PASSWORD_TIME_COST": "1",
-        "APP_PASSWORD_MEMORY_KIB": "8",
-        "APP_PASSWORD_PARALLELISM": "1",
+    return live_env(f"sqlite://{database_file}") | {
         # Short, so that a test (the curl tour) can wait it out to show a reuse caught.
         "APP_REFRESH_REUSE_GRACE_SECONDS": "1",
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import secrets
 import subprocess
@@ -87,6 +88,20 @@ async def migrate_to(database_url: str, migration: str, *rows_sql: str) -> None:
         await executor.migrate([MigrationTarget(APP_LABEL, migration)])
         for statement in rows_sql:
             await context.db().execute_script(statement)
+
+
+def live_env(database_url: str) -> dict[str, str]:
+    """The environment of a real server under test: no APP_* of the developer's shell, a
+    test secret, `database_url`, cheap argon2."""
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
+    return clean | {
+        "APP_ENV": "test",
+        "APP_SECRET_KEY": SECRET,
+        "APP_DATABASE_URL": database_url,
+        "APP_PASSWORD_TIME_COST": "1",
+        "APP_PASSWORD_MEMORY_KIB": "8",
+        "APP_PASSWORD_PARALLELISM": "1",
+    }
 
 
 def make_settings(**overrides: Any) -> Settings:

@@ -14,7 +14,6 @@ login name (test_auth.py), malformed tokens as 401 (test_auth.py), a trimmed sto
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,7 +26,7 @@ from schemathesis import GenerationMode
 from schemathesis.core.failures import FailureGroup
 from schemathesis.core.result import Ok
 
-from tests.app.helpers import PASSWORD, SECRET, make_settings, promote
+from tests.app.helpers import PASSWORD, live_env, make_settings, promote
 from tests.app.live_server import LiveServer, running
 
 ADMIN = {"username": "root", "password": PASSWORD}
@@ -40,15 +39,8 @@ def fuzzed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
     """The real server, its docs on, with one admin; shared by every case of the module."""
     folder = tmp_path_factory.mktemp("fuzz")
     database_url = f"sqlite://{folder}/stores.sqlite3"
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("APP_")}
-    env = clean | {
-        "APP_ENV": "test",
+    env = live_env(database_url) | {
         "APP_DOCS": "true",
-        "APP_SECRET_KEY": SECRET,
-        "APP_DATABASE_URL": database_url,
-        "APP_PASSWORD_TIME_COST": "1",
-        "APP_PASSWORD_MEMORY_KIB": "8",
-        "APP_PASSWORD_PARALLELISM": "1",
         # The fuzzer's wrong logins must not lock the admin out of the next cases.
         "APP_LOGIN_MAX_FAILURES": "1000000",
         "APP_LOGIN_MAX_FAILURES_PER_ADDRESS": "1000000",
@@ -108,4 +100,4 @@ def test_every_operation_holds_to_its_document(
             assert mode is GenerationMode.NEGATIVE, operation.label
         except (Exception, FailureGroup) as failure:  # every operation's, then all at once
             failures.append(f"{operation.label}: {failure}")
-    assert failures == []
+    assert not failures, "\n\n".join(failures)

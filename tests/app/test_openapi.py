@@ -20,7 +20,7 @@ ROUTES: dict[tuple[str, str], tuple[str | None, set[int]]] = {
     ("post", "/register"): (None, {201, 409, 503} | BODY),
     ("post", "/login"): (None, {200, 401, 429, 503} | BODY),
     ("post", "/refresh"): ("refresh_token", {200, 503} | TOKEN),
-    ("post", "/logout"): ("access_token", {200, 503} | TOKEN),
+    ("post", "/logout"): ("access_token", {200, 400, 503} | TOKEN),
     ("get", "/me"): ("access_token", {200, 503} | TOKEN),
     ("get", "/stores"): (None, {200, 422, 503}),
     ("post", "/stores"): ("access_token", {201, 409, 503} | TOKEN | BODY),

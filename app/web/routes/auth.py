@@ -10,7 +10,7 @@ from app.db.models import SessionEnd
 from app.exceptions import ForeignRefreshToken, InvalidCredentials, UserGone
 from app.schemas import AccessToken, Credentials, Login, Me, Message, TokenPair, UserOut
 from app.web.context import app_context
-from app.web.docs import operation
+from app.web.docs import HEADER_VALUE, operation
 from app.web.guards import jwt_required, refresh_jwt_required
 from app.web.payloads import NO_STORE, message, parse_body, read_route, respond
 from sanic_jwt_extended import verify_jwt_in_request
@@ -92,10 +92,13 @@ async def refresh(request: Request, token: Token) -> HTTPResponse:
 
 
 @bp.post("/logout")
-@operation(responses={200: (Message, "The session has ended: its tokens are refused from now on.")})
+@operation(
+    responses={200: (Message, "The session has ended: its tokens are refused from now on.")},
+    errors={400: "A header holds a control character (RFC 9112)."},
+)
 @openapi.parameter(
     "X-Refresh-Token",
-    str,
+    HEADER_VALUE,
     "header",
     required=False,
     description="`Bearer <refresh token>` of the same user, revoked too; a malformed, "
