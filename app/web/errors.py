@@ -24,7 +24,9 @@ from asyncpg.exceptions import (
     PostgresConnectionError,
 )
 from sanic import HTTPResponse, Request, Sanic
-from sanic.exceptions import BadURL, PayloadTooLarge, SanicException
+from sanic.constants import HTTP_METHODS
+from sanic.exceptions import BadURL, MethodNotAllowed, PayloadTooLarge, SanicException
+from sanic.exceptions import NotFound as NoRoute
 from sanic.response import json as json_response
 from tortoise.exceptions import DBConnectionError, IntegrityError, OperationalError
 
@@ -231,6 +233,27 @@ def _sanic_error(request: Request, exception: SanicException) -> HTTPResponse:
     )
 
 
+def _method_not_allowed(request: Request, exception: MethodNotAllowed) -> HTTPResponse:
+    """405 with the `Allow` that RFC 9110 requires: Sanic's router gives it for static
+    paths only, so for the others it is found by asking the router for each method."""
+    headers = dict(exception.headers)
+    if "Allow" not in headers:
+        headers["Allow"] = ", ".join(_allowed_methods(request))
+    return json_response({"msg": sentence(str(exception))}, status=405, headers=headers)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    host = request.headers.getone("host", None)
+    allowed = []
+    for method in HTTP_METHODS:
+        try:
+            request.app.router.get(request.path, method, host)
+        except (MethodNotAllowed, NoRoute):
+            continue
+        allowed.append(str(method))
+    return allowed
+
+
 def _too_large(request: Request, exception: PayloadTooLarge) -> HTTPResponse:
     """RFC 6585 answers an oversized request head 431; Sanic answers 413 for both limits."""
     message = str(exception)
@@ -246,6 +269,7 @@ def _unexpected(request: Request, exception: Exception) -> HTTPResponse:
 def register_error_handlers(app: Sanic[Any, Any]) -> None:
     """Sanic picks the handler of the most specific class, so the extension's stay in force."""
     app.error_handler.add(SanicException, _sanic_error)
+    app.error_handler.add(MethodNotAllowed, _method_not_allowed)
     app.error_handler.add(PayloadTooLarge, _too_large)
     for row in ERRORS:
         if not _is_the_extensions(row):

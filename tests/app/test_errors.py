@@ -98,6 +98,8 @@ async def test_a_wrong_method_is_a_json_405(api: Api, store_id: int) -> None:
     response = await api.call("PATCH", f"/stores/{store_id}", json={"name": "x"})
     assert response.status_code == 405
     assert set(response.json) == {"msg"}
+    # RFC 9110: every 405 names the methods the path has, dynamic paths too.
+    assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD", "DELETE"}
     await assert_store_intact(api, store_id)
     listing = await api.call("PUT", "/stores", json={"name": "x"})
     assert listing.status_code == 405
