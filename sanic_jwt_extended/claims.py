@@ -3,7 +3,9 @@
 Private claims are stored as `{prefix}_{key}` (plain `key` without a prefix); public
 claims as `{namespace}{path}`, nested mappings flattened into `/`-separated paths. The
 same rules serve access and refresh tokens, and reading a token undoes exactly what
-writing it did.
+writing it did: claims that could not be read back as given (an empty name, a `/` in a
+public claim's name, a name that the prefix and the namespace would both claim) are
+refused when the token is created, as are those that would overwrite a reserved claim.
 """
 
 from __future__ import annotations
@@ -35,31 +37,53 @@ def claims_to_store(
     namespace: str,
     reserved: frozenset[str],
 ) -> dict[str, Any]:
-    """The stored form of the caller's claims, refusing any that would shadow a reserved one."""
+    """The stored form of the caller's claims, refusing any that would shadow a reserved one
+    or would not read back as given."""
     stored: dict[str, Any] = {}
+    unreadable: list[str] = []
     if private_claims:
         for key, value in private_claims.items():
-            stored[private_claim_name(prefix, str(key))] = value
+            name = private_claim_name(prefix, str(key))
+            # Read back from under the prefix, and never as a public claim.
+            if (prefix and not str(key)) or (namespace and name.startswith(namespace)):
+                unreadable.append(name)
+            stored[name] = value
     if public_claims:
         if not namespace:
             raise ConfigurationConflictError(
                 "public claims need public_claim_namespace (a URL ending in '/' is customary)"
             )
-        for path, value in flatten(public_claims):
-            stored[namespace + path] = value
+        for keys, value in flatten(public_claims):
+            name = namespace + "/".join(keys)
+            # Split back into the same keys, and never read as a private claim.
+            if not keys[0] or any("/" in key for key in keys) or _is_prefixed(name, prefix):
+                unreadable.append(name)
+            stored[name] = value
     clashes = sorted(stored.keys() & reserved)
     if clashes:
         raise ConfigurationConflictError(f"claims {clashes} would overwrite reserved claims")
+    if unreadable:
+        raise ConfigurationConflictError(
+            f"claims {sorted(unreadable)} would not read back as given: an empty name, a '/' "
+            "in a public claim's name, or a name under both the prefix and the namespace"
+        )
     return stored
 
 
-def flatten(mapping: Mapping[str, Any], parent: str = "") -> Iterator[tuple[str, Any]]:
+def _is_prefixed(name: str, prefix: str) -> bool:
+    return bool(prefix) and name.startswith(f"{prefix}_")
+
+
+def flatten(
+    mapping: Mapping[str, Any], parent: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """The leaves of nested mappings, each with the keys leading to it."""
     for key, value in mapping.items():
-        path = f"{parent}/{key}" if parent else str(key)
+        keys = (*parent, str(key))
         if isinstance(value, Mapping) and value:
-            yield from flatten(value, path)
+            yield from flatten(value, keys)
         else:
-            yield path, value
+            yield keys, value
 
 
 def read_private_claims(
@@ -80,13 +104,15 @@ def read_private_claims(
     }
 
 
-def read_public_claims(payload: Mapping[str, Any], *, namespace: str) -> dict[str, Any]:
+def read_public_claims(
+    payload: Mapping[str, Any], *, namespace: str, reserved: frozenset[str]
+) -> dict[str, Any]:
     """The public claims of a payload, unflattened, without their namespace."""
     if not namespace:
         return {}
     claims: dict[str, Any] = {}
     for name, value in payload.items():
-        if name.startswith(namespace) and len(name) > len(namespace):
+        if name.startswith(namespace) and len(name) > len(namespace) and name not in reserved:
             _set_at_path(claims, name[len(namespace) :].split("/"), value)
     return claims
 

@@ -209,7 +209,9 @@ class TokenManager:
             revokes the token, even one created later.
 
         A claim whose stored name would overwrite a registered or reserved claim raises
-        ConfigurationConflictError.
+        ConfigurationConflictError, as does one that would not read back as given (an
+        empty name, a `/` in a public claim's name, a name under both the prefix and the
+        namespace).
         """
         return encode_token(self._state, "access", identity, role, fresh, **options)
 

@@ -118,13 +118,18 @@ def _lifetime(
 def _issue_moment(issued_at: datetime | float | None) -> float:
     """`iat`: now, or the earlier moment the caller read what the claims say.
 
-    Microseconds in iat let revoke_all tell apart tokens issued within one second.
+    Microseconds in iat let revoke_all tell apart tokens issued within one second. Rounded
+    down, never up: `moment * 1e6` can round up to the next whole microsecond, which would
+    date the token after the moment (a revoke_all at that moment would miss it).
     """
     now = time.time()
     moment = now if issued_at is None else _timestamp(issued_at)
     if moment > now:
         raise ValueError("issued_at cannot be in the future")
-    return math.floor(moment * 1e6) / 1e6
+    micros = math.floor(moment * 1e6)
+    if micros / 1e6 > moment:
+        micros -= 1
+    return micros / 1e6
 
 
 def _timestamp(moment: datetime | float) -> float:
@@ -247,7 +252,9 @@ class Token:
     def public_claims(self) -> dict[str, Any]:
         """Public claims as the creator passed them: nested again, without the namespace."""
         return read_public_claims(
-            self._claims.payload, namespace=self._state.config.public_claim_namespace
+            self._claims.payload,
+            namespace=self._state.config.public_claim_namespace,
+            reserved=self._state.reserved,
         )
 
     def revoke(self) -> asyncio.Task[None]:
