@@ -107,8 +107,10 @@ async def refresh(tokens: TokenManager, token: Token, client: Client) -> tuple[s
         family = tokens.decode(next_refresh).family
     if token.family is None and family is not None:
         await sessions.start(family, user.id, client)
-    elif family is not None:
-        await sessions.touch(family, user.id)
+    elif family is not None and not await sessions.touch(family, user.id):
+        # It ended (a role change, say) after the guard checked the token, perhaps before
+        # the row was read: the pair signed here must not outlive it.
+        await tokens.end_family(family)
     return access_token(tokens, user, fresh=False, read_at=read_at, family=family), next_refresh
 
 

@@ -42,11 +42,13 @@ async def start(family: str, user_id: int, client: Client) -> None:
     )
 
 
-async def touch(family: str, user_id: int) -> None:
-    """A refresh used the session: move its `last_used_at`."""
-    await Session.filter(id=family, user_id=user_id, ended_at=None).update(
+async def touch(family: str, user_id: int) -> bool:
+    """A refresh used the session: move its `last_used_at`. False when it has ended (say
+    by a role change that committed after the refresh token was checked)."""
+    touched = await Session.filter(id=family, user_id=user_id, ended_at=None).update(
         last_used_at=timezone.now()
     )
+    return touched > 0
 
 
 async def open_sessions(user_id: int) -> list[Session]:

@@ -14,8 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.accounts import flows
+from app.db.models import Role
 from app.settings import Settings
-from tests.app.helpers import PASSWORD, Api, LoggedIn, build_app
+from tests.app.helpers import PASSWORD, Api, LoggedIn, Pause, build_app
 from tests.app.live_server import running
 
 REVOKED = {"msg": "Token has been revoked."}
@@ -174,6 +176,28 @@ async def test_a_role_change_ends_every_session_of_the_user(
     listed = await api.call("GET", f"/users/{alice}/sessions", headers=admin.headers)
     assert listed.json == {"sessions": []}
     assert (await api.refresh(user.refresh)).status_code == 401
+
+
+async def test_a_refresh_checked_before_a_role_change_and_run_after_it_yields_no_usable_token(
+    api: Api, admin: LoggedIn, user: LoggedIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refresh token passed the guard's blacklist check before the change; the view
+    reads the row after the change (past both cut-offs), so it signs a pair the cut-offs
+    do not cover, for a session the change recorded as ended."""
+    alice = (await api.call("GET", "/me", headers=user.headers)).json["id"]
+    pause = Pause()
+    monkeypatch.setattr(flows, "refresh", pause.before(flows.refresh))
+    refresh = asyncio.create_task(api.refresh(user.refresh))
+    await pause.reached.wait()  # the token checked, the row not read yet
+    with api.app.ctx.orm:
+        await flows.change_role(api.app.ctx.jwt, alice, Role.ADMIN)
+    pause.release()
+    response = await refresh
+    assert response.status_code in (200, 401), response.text
+    if response.status_code == 200:
+        pair = LoggedIn(response.json["access_token"], response.json["refresh_token"])
+        assert (await api.call("GET", "/me", headers=pair.headers)).json == REVOKED
+        assert (await api.refresh(pair.refresh)).status_code == 401
 
 
 # --- across workers ---------------------------------------------------------------------
