@@ -29,6 +29,7 @@ from swagger_ui_bundle import swagger_ui_path
 from app.schemas import InvalidRequestBody, Message
 from app.settings import Settings
 from app.web.errors import DATABASE_UNAVAILABLE
+from sanic_jwt_extended.openapi import guard_of
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -159,6 +160,9 @@ def _json(model: type[BaseModel], mode: JsonSchemaMode = "serialization") -> dic
 HEADER_VALUE = String(pattern=r"^[^\x00-\x08\x0a-\x1f\x7f]*$")  # type: ignore[no-untyped-call]
 
 
+BLACKLIST_UNAVAILABLE = "The token blacklist cannot be reached."
+
+
 def operation(
     *,
     body: type[BaseModel] | None = None,
@@ -190,7 +194,14 @@ def operation(
         documented = view
         for status, (model, description) in responses.items():
             documented = openapi.response(status, _json(model), description)(documented)
-        for status, description in sorted(documented_errors.items()):
+        errors_of_view = dict(documented_errors)
+        if guard_of(view) is not None:
+            # The extension documents a 503 of its blacklist only where no 503 is said.
+            outage = errors_of_view.get(503)
+            errors_of_view[503] = (
+                f"{outage} {BLACKLIST_UNAVAILABLE}" if outage else BLACKLIST_UNAVAILABLE
+            )
+        for status, description in sorted(errors_of_view.items()):
             documented = openapi.response(status, _json(Message), description)(documented)
         if body is not None or query is not None:
             documented = _invalid_request(documented)

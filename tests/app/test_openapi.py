@@ -119,6 +119,10 @@ def test_errors_have_the_msg_body_and_validation_its_errors(spec: dict[str, Any]
     }
     assert schemas["InvalidRequestBody"]["required"] == ["msg", "errors"]
     logout = documented["post", "/logout"]
+    # Its 503 is the journal's database, or the blacklist: both are said.
+    assert logout["responses"]["503"]["description"] == (
+        "The database is unavailable. The token blacklist cannot be reached."
+    )
     assert [(p["name"], p["in"]) for p in logout["parameters"]] == [("X-Refresh-Token", "header")]
     # A malformed token is a 401 (RFC 6750): a protected route's 422 is its body's alone.
     assert schema_of(documented["post", "/items"]["responses"]["422"]) == {
