@@ -1,10 +1,10 @@
 """The service's request class: what every request needs, done once, with no middleware.
 
 Sanic runs each middleware through its signal machinery, a few microseconds apiece;
-the three things every request of the service needs cost less done here, where Sanic
-already is: at construction, which happens in the task that then runs the handler, and
-in `respond`, which every answer goes through (a view's, an error handler's, a 404
-before any route).
+what every request of the service needs costs less done here, where Sanic already is:
+at construction, which happens in the task that then runs the handler, and in
+`respond`, which every answer goes through (a view's, an error handler's, a 404 before
+any route).
 """
 
 import re
@@ -24,7 +24,6 @@ from app.web.errors import MalformedHead, UnreadableTarget
 # proxy that reads the name without it), and a control character other than the line
 # ends, or a CR or LF alone (section 5.5: NUL and its kind in a field value).
 _BAD_FRAMING = re.compile(rb"[ \t]:|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
-
 
 # The method of the request Sanic makes up to answer one it could not read.
 _SANICS_STAND_IN = "NONE"
