@@ -1,6 +1,10 @@
 """Helpers shared by the extension's and the service's tests (fixtures live in conftest.py)."""
 
+import asyncio
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 import asyncpg
@@ -19,6 +23,18 @@ async def on_postgres(server_url: str, statement: str) -> None:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@contextmanager
+def postgres_database_beside(session_url: str) -> Iterator[str]:
+    """The URL of a new, empty database next to the session's, dropped on exit."""
+    server, session_name = session_url.rsplit("/", 1)
+    name = f"{session_name}_{uuid.uuid4().hex[:8]}"
+    asyncio.run(on_postgres(session_url, f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server}/{name}"
+    finally:
+        asyncio.run(on_postgres(session_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 def missing(problem: str, needed: str) -> NoReturn:

@@ -8,10 +8,8 @@ or kept (PostgreSQL).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,7 @@ from tests.app.helpers import (
     new_key,
     promote,
 )
-from tests.helpers import missing, on_postgres
+from tests.helpers import missing, postgres_database_beside
 from tests.servers import PostgresServer, RedisServer
 
 TABLES = ("items", "stores", "users", "sessions", "revocations")
@@ -89,13 +87,8 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
     if request.param == "sqlite":
         yield f"sqlite://{tmp_path}/empty.sqlite3"
         return
-    session_url: str = request.getfixturevalue("postgres_url")
-    name = f"{session_url.rsplit('/', 1)[1]}_{uuid.uuid4().hex[:8]}"
-    asyncio.run(on_postgres(session_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{session_url.rsplit('/', 1)[0]}/{name}"
-    finally:
-        asyncio.run(on_postgres(session_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with postgres_database_beside(request.getfixturevalue("postgres_url")) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

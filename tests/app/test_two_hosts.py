@@ -20,7 +20,6 @@ import asyncio
 import secrets
 import signal
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import ExitStack, asynccontextmanager
@@ -40,7 +39,7 @@ from tests.app.live_server import (
     run_command,
     started,
 )
-from tests.helpers import on_postgres
+from tests.helpers import postgres_database_beside
 
 REVOKED = {"msg": "Token has been revoked."}
 REUSED = {"msg": "Refresh token reuse detected: the session has ended."}
@@ -93,13 +92,8 @@ def flush(redis_url: str) -> None:
 @pytest.fixture(scope="module")
 def hosts_database(postgres_url: str) -> Iterator[str]:
     """A PostgreSQL database of this module's own, beside the session's, empty."""
-    server, session_name = postgres_url.rsplit("/", 1)
-    name = f"{session_name}_hosts_{uuid.uuid4().hex[:8]}"
-    asyncio.run(on_postgres(postgres_url, f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{server}/{name}"
-    finally:
-        asyncio.run(on_postgres(postgres_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+    with postgres_database_beside(postgres_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
