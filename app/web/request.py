@@ -21,16 +21,27 @@ from app.web.errors import MalformedHead, UnreadableTarget
 
 # What RFC 9112 says a server must refuse in a request head, and Sanic lets through:
 # whitespace between a field name and its colon (section 5.1: a smuggling vector behind a
-# proxy that reads the name without it), and a control character other than the line
-# ends, or a CR or LF alone (section 5.5: NUL and its kind in a field value).
-_BAD_FRAMING = re.compile(rb"[ \t]:|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n")
+# proxy that reads the name without it), a control character other than the line ends
+# (section 5.5: NUL and its kind), and a CR or LF alone. The head of every request goes
+# through these, so each is a byte search or count in C; the regular expression, which
+# tells a space before a name's colon from one in a value, runs only after a hit.
+# Every control byte but the tab: in a good head, only the CR LFs of its line ends, so a
+# head holds twice as many of them as it has fields.
+_CONTROLS = bytes([*range(0x09), *range(0x0A, 0x20), 0x7F])
+_SPACE_BEFORE_NAMES_COLON = re.compile(rb"(?m)^[^:\r\n]*[ \t]:")
 
 # The method of the request Sanic makes up to answer one it could not read.
 _SANICS_STAND_IN = "NONE"
 
 
 def _check_framing(request: Request) -> None:
-    if _BAD_FRAMING.search(request.head):
+    head: bytes = request.head
+    controls = len(head) - len(head.translate(None, _CONTROLS))
+    space_before_colon = b" :" in head or b"\t:" in head
+    # The head's CR LFs end its request line and every field line but the last.
+    if controls != 2 * len(request.headers) or (
+        space_before_colon and _SPACE_BEFORE_NAMES_COLON.search(head)
+    ):
         raise MalformedHead("The request head is malformed (RFC 9112).")
     if request.version == "1.1" and len(request.headers.getall("host", [])) != 1:
         raise MalformedHead("An HTTP/1.1 request needs exactly one Host header.")
