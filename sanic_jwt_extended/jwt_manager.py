@@ -261,6 +261,12 @@ class TokenManager:
         options["family"] = token.family or new_family()
         return self.create_refresh_token(token.identity, role, **options)
 
+    async def is_revoked(self, token: Token) -> bool:
+        """Whether the blacklist refuses `token`, as the decorators would; False without a
+        blacklist. BlacklistUnavailableError when it cannot be asked."""
+        revocations = self._state.revocations
+        return revocations is not None and await revocations.is_revoked(token)
+
     async def end_family(self, family: str) -> None:
         """Refuse every token of `family` from now on (a logout, a session ended)."""
         await self._state.require_revocations().end_family(family)

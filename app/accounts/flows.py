@@ -77,10 +77,13 @@ async def log_in(
         )
     family = tokens.new_family()
     await sessions.start(family, user.id, client)
-    return (
-        access_token(tokens, user, fresh=True, read_at=read_at, family=family),
-        refresh_token(tokens, user, read_at=read_at, family=family),
-    )
+    access = access_token(tokens, user, fresh=True, read_at=read_at, family=family)
+    if await tokens.is_revoked(tokens.decode(access)):
+        # A change to the user committed after the read, and its ending of the user's
+        # sessions ran before this one was recorded: the tokens are refused already, so
+        # the session must not be listed open either (see `_ending_tokens_of`).
+        await sessions.mark_ended(family, SessionEnd.ACCOUNT_CHANGED)
+    return access, refresh_token(tokens, user, read_at=read_at, family=family)
 
 
 async def refresh(tokens: TokenManager, token: Token, client: Client) -> tuple[str, str | None]:
@@ -169,7 +172,10 @@ async def _ending_tokens_of(
     """A transaction that changes what tokens of `user_id` say, ending those before it,
     and so every session of the user.
 
-    See the module docstring for why the cut-off is taken twice.
+    See the module docstring for why the cut-off is taken twice. The sessions are marked
+    ended twice too: a login that read the row before the change may record its session
+    after the first marking. Whatever it records before the second is marked by it; what
+    it records after, it finds refused by the second cut-off, and marks itself (`log_in`).
     """
     async with in_transaction():
         yield
@@ -178,6 +184,7 @@ async def _ending_tokens_of(
     # A read of the row between the first cut-off and the commit saw the old row (on
     # PostgreSQL); so the cut-off moves past the commit.
     await tokens.revoke_all(str(user_id))
+    await sessions.mark_all_ended(user_id, reason)
 
 
 async def _keep_an_admin(user: User) -> None:

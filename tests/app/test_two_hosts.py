@@ -562,12 +562,6 @@ async def wait_for_a_held_insert(connection: Any) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: the role change ends the sessions that exist when it commits; a login that "
-    "read the row before it inserts its session after, and that session stays open (listed "
-    "by GET /me/sessions) though its tokens are refused",
-)
 async def test_a_login_under_way_during_a_role_change_leaves_no_open_session(
     hosts: Hosts,
 ) -> None:

@@ -139,6 +139,18 @@ async def test_ending_a_family_refuses_its_tokens_at_once(make_app: AppFactory) 
     assert await status_of(app, other_access) == 200
 
 
+async def test_the_manager_says_whether_a_token_is_refused_as_the_decorators_do(
+    make_app: AppFactory,
+) -> None:
+    app = rotating_app(make_app)
+    access, _ = log_in()
+    other_access, _ = log_in()
+    manager = TokenManager.of(app)
+    await manager.end_family(Token(access).family or "")
+    assert await manager.is_revoked(Token(access))
+    assert not await manager.is_revoked(Token(other_access))
+
+
 def test_rotation_needs_the_blacklist(make_app: AppFactory) -> None:
     with pytest.raises(ConfigurationConflictError, match="use_blacklist"):
         make_app(refresh_token_rotation=True)
