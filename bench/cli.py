@@ -11,6 +11,8 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from redis import ConnectionPool
+
 from bench import data
 from bench.machine import describe
 from bench.processes import PROJECT, Pinning
@@ -29,7 +31,10 @@ from bench.scenarios import (
 from bench.servers import Backing, Launcher
 from bench.soak import soak
 
-RESULTS = PROJECT / "bench" / "results"
+# Where a run writes unless told otherwise: a folder git ignores, so that a run changes no
+# tracked file (bench/results/ holds the run the README publishes: --output bench/results).
+RESULTS = PROJECT / "data" / "bench"
+REDIS = "redis://127.0.0.1:6379/14"
 
 
 class BenchError(RuntimeError):
@@ -71,9 +76,12 @@ def _parser() -> argparse.ArgumentParser:
         default="postgres://postgres@127.0.0.1:5432/postgres",
         help="a PostgreSQL database to connect to while creating and dropping the run's own",
     )
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="the Redis server")
     parser.add_argument(
-        "--redis-db", type=int, default=14, help="the Redis database the run uses and flushes"
+        "--redis",
+        type=_redis_database,
+        default=REDIS,
+        help="the Redis database the run uses and empties before and after; its URL must "
+        f"name it (default: {REDIS})",
     )
     parser.add_argument(
         "--soak",
@@ -83,8 +91,23 @@ def _parser() -> argparse.ArgumentParser:
         help="then run a mixed load for SECONDS (300 for the issue's five minutes) and report "
         "the growth of the workers' resident memory",
     )
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where results go")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=RESULTS,
+        help="the folder results go to (default: data/bench, which git ignores)",
+    )
     return parser
+
+
+def _redis_database(url: str) -> str:
+    """--redis, refused unless it names a database: without a number Redis would hand the
+    run database 0, where applications keep their data, and the run empties it."""
+    if "db" not in ConnectionPool.from_url(url).connection_kwargs:
+        raise argparse.ArgumentTypeError(
+            f"{url} names no database; the run empties the one it names, e.g. {REDIS}"
+        )
+    return url
 
 
 def _profiled(names: str | None, scenarios: tuple[Scenario, ...]) -> tuple[Scenario, ...]:
@@ -162,7 +185,7 @@ def _announce(
 def _backing(
     stack: ExitStack, options: argparse.Namespace, servers: list[Server], workdir: Path
 ) -> Backing:
-    """The run's own PostgreSQL database and Redis database number, when used."""
+    """The run's own PostgreSQL database, and the Redis database of --redis, when used."""
     postgres_url = redis_url = None
     if Server.POSTGRES in {database_of(server) for server in servers}:
         name = f"bench_{os.getpid()}"
@@ -174,7 +197,7 @@ def _backing(
             ) from None
         stack.callback(data.drop_postgres_database, options.postgres, name)
     if Server.REDIS in servers:
-        redis_url = f"{options.redis.rstrip('/')}/{options.redis_db}"
+        redis_url = options.redis
         try:
             data.flush_redis(redis_url)
         except Exception as error:

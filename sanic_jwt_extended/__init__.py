@@ -8,6 +8,7 @@ with JWT.initialize(app) as manager:
 The modules, bottom-up; each imports only modules listed before it, for typing too
 (tests/jwt/test_layers.py holds the import graph to this list):
 
+    clock        CLOCK: the moment the extension takes as now, moved only by tests
     protocols    TokenFacts: what blacklists, revocation and errors need from a token
     exceptions   the errors the extension raises
     readonly     ReadOnlyAfterInit: options settable only inside JWT.initialize
@@ -25,6 +26,9 @@ The modules, bottom-up; each imports only modules listed before it, for typing t
     openapi      the protected routes in sanic-ext's OpenAPI specification, when present
     decorators   jwt_required, jwt_optional, refresh_jwt_required, verify_jwt_in_request
     jwt_manager  JWT and TokenManager: initialising an app, creating and revoking tokens
+    users        inject_user, load_user: the user a token stands for, from config.user_loader
+    cookies      set_access_cookies, set_refresh_cookies, unset_jwt_cookies
+    testing      tokens, headers and cookies for tests without a login; a movable clock
 """
 
 from .decorators import jwt_optional, jwt_required, refresh_jwt_required, verify_jwt_in_request

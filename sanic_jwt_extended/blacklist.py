@@ -14,9 +14,9 @@ every kind of revocation, and a `RevocationJournal` can keep them all across res
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import inspect
 import math
-import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,11 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
-
+from .clock import CLOCK
 from .exceptions import (
     BlacklistForgotError,
     BlacklistUnavailableError,
@@ -37,6 +33,9 @@ from .exceptions import (
 )
 
 if TYPE_CHECKING:
+    # redis-py is the `redis` extra's: imported when a RedisBlacklist first connects.
+    from redis.asyncio import Redis
+
     from .protocols import TokenFacts
 
 __all__ = [
@@ -87,20 +86,20 @@ class Cutoff:
     @classmethod
     def of_family(cls, family: str, keep_for: timedelta | None) -> Cutoff:
         """The end of a family: every token of it, kept while any could be alive."""
-        expires_at = None if keep_for is None else time.time() + keep_for.total_seconds()
+        expires_at = None if keep_for is None else CLOCK.now() + keep_for.total_seconds()
         return cls(family_key(family), EVERY_TOKEN, expires_at)
 
     @classmethod
     def of_identity(cls, identity: str, until: float, keep_for: timedelta | None) -> Cutoff:
         """The revocation of every token of `identity` issued up to `until`."""
-        expires_at = None if keep_for is None else time.time() + keep_for.total_seconds()
+        expires_at = None if keep_for is None else CLOCK.now() + keep_for.total_seconds()
         return cls(identity_key(identity), until, expires_at)
 
     def seconds_left(self) -> int | None:
         """Whole seconds (at least 1) the entry must still be kept; None: for ever."""
         if self.expires_at is None:
             return None
-        return max(1, math.ceil(self.expires_at - time.time()))
+        return max(1, math.ceil(self.expires_at - CLOCK.now()))
 
 
 def jti_key(jti: str) -> str:
@@ -273,7 +272,7 @@ class InMemoryBlacklist(CutoffBlacklist):
     async def spend(self, token: TokenFacts) -> float | None:
         earlier = self._spent.get(token.jti.hex)
         if earlier is None:  # no await since the look-up: no other spend came between
-            self._spent[token.jti.hex] = time.time()
+            self._spent[token.jti.hex] = CLOCK.now()
         return earlier
 
     async def apply(self, cutoffs: Sequence[Cutoff]) -> None:
@@ -341,6 +340,10 @@ class RedisBlacklist(CutoffBlacklist):
         key_prefix: str = "sanic_jwt_extended",
         **redis_options: Any,
     ) -> None:
+        if importlib.util.find_spec("redis") is None:
+            raise ConfigurationConflictError(
+                "RedisBlacklist needs redis-py: pip install 'sanic-jwt-extended-ng[redis]'"
+            )
         if connection_info is not None:
             url, redis_options = _from_connection_info(connection_info, redis_options)
         if not url and client is None:
@@ -388,12 +391,12 @@ class RedisBlacklist(CutoffBlacklist):
         with self._reachable() as redis:
             # SET NX: of concurrent spends on any host, exactly one sets the key.
             first = await redis.set(
-                key, repr(time.time()), nx=True, ex=Cutoff.of_token(token).seconds_left()
+                key, repr(CLOCK.now()), nx=True, ex=Cutoff.of_token(token).seconds_left()
             )
             if first:
                 return None
             earlier = await redis.get(key)
-        return time.time() if earlier is None else float(earlier)
+        return CLOCK.now() if earlier is None else float(earlier)
 
     async def mark_filled(self) -> None:
         mark = self._prefixed(_FILLED)
@@ -458,6 +461,8 @@ class RedisBlacklist(CutoffBlacklist):
     @contextmanager
     def _reachable(self) -> Iterator[Redis]:
         """Yield the client, turning any connection failure into BlacklistUnavailableError."""
+        from redis.exceptions import RedisError  # present: checked when this was created
+
         try:
             yield self._client()
         except (RedisError, OSError) as error:
@@ -471,6 +476,10 @@ def redis_client(url: str, **options: Any) -> Redis:
     the error (a 503). For an app that shares one client between the blacklist (as
     `blacklist_init_kwargs={"client": ...}`) and its own uses; `options` are redis-py's.
     """
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+
     options.setdefault("socket_connect_timeout", 2)
     options.setdefault("socket_timeout", 2)
     options.setdefault("retry", Retry(NoBackoff(), retries=1))

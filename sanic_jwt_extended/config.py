@@ -9,6 +9,7 @@ be reconfigured half-way.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -89,6 +90,9 @@ class Config(ReadOnlyAfterInit):
     # refused a 403 with `error="insufficient_scope"`. OAuth clients refresh or log in
     # again on a 401 only.
     rfc6750_errors: bool = False
+    # Who a token stands for, as `users.inject_user` hands it to views: called with the
+    # verified `Token`, answering the user (or an awaitable of it), None for nobody.
+    user_loader: Callable[[Any], Any] | None = None
 
     def check(self) -> None:
         """Raise ConfigurationConflictError for options of the wrong kind or at odds.
@@ -118,6 +122,8 @@ class Config(ReadOnlyAfterInit):
         poll = self.journal_poll_seconds
         if isinstance(poll, bool) or not isinstance(poll, int | float) or not poll > 0:
             raise ConfigurationConflictError("journal_poll_seconds must be a number above 0")
+        if self.user_loader is not None and not callable(self.user_loader):
+            raise ConfigurationConflictError("user_loader must be callable with the Token")
         if self.use_acl and not self.acl_claim:
             raise ConfigurationConflictError("use_acl needs an acl_claim name")
 

@@ -10,7 +10,6 @@ needs) never depends on which app was initialised last.
 from __future__ import annotations
 
 import asyncio
-import time
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from typing import Any, Unpack
 from sanic import Request, Sanic
 
 from .blacklist import BlacklistABC, InMemoryBlacklist
+from .clock import CLOCK
 from .config import Config
 from .exceptions import ConfigurationConflictError, RefreshTokenReusedError, WrongTokenError
 from .handlers import ERRORS, Handlers
@@ -252,7 +252,7 @@ class TokenManager:
         revocations = self._state.require_revocations()
         spent_at = await revocations.spend(token)
         grace = config.refresh_reuse_grace.total_seconds()
-        if spent_at is not None and time.time() - spent_at > grace:
+        if spent_at is not None and CLOCK.now() - spent_at > grace:
             if token.family is not None:
                 await revocations.end_family(token.family)
             raise RefreshTokenReusedError(

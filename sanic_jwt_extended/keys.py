@@ -19,16 +19,26 @@ import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
 from jwt.algorithms import HMACAlgorithm, get_default_algorithms
 from jwt.utils import base64url_encode
 
 from .config import Config
 from .exceptions import ConfigurationConflictError
+
+if TYPE_CHECKING:
+    # cryptography is the `crypto` extra's: asymmetric keys exist only where it is, and
+    # the functions that meet one import it.
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+
+    PublicKey = (
+        rsa.RSAPublicKey
+        | ec.EllipticCurvePublicKey
+        | ed25519.Ed25519PublicKey
+        | ed448.Ed448PublicKey
+    )
 
 HMAC_ALGORITHMS = frozenset({"HS256", "HS384", "HS512"})
 # Every algorithm PyJWT implements, except "none", which would accept unsigned tokens.
@@ -48,10 +58,6 @@ _THUMBPRINT_MEMBERS = {
     "OKP": ("crv", "kty", "x"),
 }
 _SECRET_KID_LABEL = b"sanic-jwt-extended key id"
-
-PublicKey = (
-    rsa.RSAPublicKey | ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey | ed448.Ed448PublicKey
-)
 
 
 @dataclass(frozen=True)
@@ -201,6 +207,12 @@ def _verify_only_key(key: Any, symmetric: bool) -> bytes | PublicKey:
 
 def _public_key(key: Any) -> PublicKey:
     """The public key of a PEM (public or private) or key object; never its private part."""
+    from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
+    from cryptography.hazmat.primitives.serialization import (
+        load_pem_private_key,
+        load_pem_public_key,
+    )
+
     if isinstance(key, str):
         key = key.encode()
     if isinstance(key, bytes):
@@ -216,7 +228,13 @@ def _public_key(key: Any) -> PublicKey:
                 ) from error
     if hasattr(key, "public_key"):
         key = key.public_key()
-    if not isinstance(key, PublicKey):
+    public_types = (
+        rsa.RSAPublicKey,
+        ec.EllipticCurvePublicKey,
+        ed25519.Ed25519PublicKey,
+        ed448.Ed448PublicKey,
+    )
+    if not isinstance(key, public_types):
         raise ConfigurationConflictError(f"verify_only_keys holds an unusable key: {type(key)}")
     return key
 
@@ -239,6 +257,10 @@ def _prepare(algorithm: str, key: Any, option: str) -> Any:
 
 
 def _supported_algorithm(name: str) -> str:
+    if name not in SUPPORTED_ALGORITHMS and name in jwt.algorithms.requires_cryptography:
+        raise ConfigurationConflictError(
+            f"{name} needs the cryptography package: pip install 'sanic-jwt-extended-ng[crypto]'"
+        )
     if name not in SUPPORTED_ALGORITHMS:
         raise ConfigurationConflictError(
             f"unknown algorithm {name!r}; choose one of {sorted(SUPPORTED_ALGORITHMS)}"
@@ -291,6 +313,8 @@ def _fitting(key: bytes | PublicKey, algorithms: Iterable[str]) -> tuple[str, ..
 def _fits(key: bytes | PublicKey, algorithm: str) -> bool:
     if isinstance(key, bytes):
         return algorithm in HMAC_ALGORITHMS
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if isinstance(key, rsa.RSAPublicKey):
         return algorithm in _RSA_ALGORITHMS
     if isinstance(key, ec.EllipticCurvePublicKey):
@@ -324,6 +348,8 @@ def _secret_kid(secret: bytes) -> str:
 
 def _public_jwk(key: PublicKey) -> dict[str, str]:
     """The key's public JWK, as PyJWT writes it: from a public key, so nothing private."""
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
     if isinstance(key, rsa.RSAPublicKey):
         jwk = jwt.algorithms.RSAAlgorithm.to_jwk(key, as_dict=True)
     elif isinstance(key, ec.EllipticCurvePublicKey):

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable
 from datetime import timedelta
 from typing import TYPE_CHECKING, TypeVar
@@ -21,6 +20,7 @@ from sanic import Request
 from sanic.exceptions import ServerError
 
 from .blacklist import BlacklistABC, Cutoff, CutoffBlacklist, RevocationJournal
+from .clock import CLOCK
 from .exceptions import (
     BlacklistForgotError,
     BlacklistUnavailableError,
@@ -102,7 +102,7 @@ class Revocations:
 
     async def revoke_identity(self, identity: str) -> None:
         """Revoke every token of `identity` issued until now."""
-        issued_until = time.time()
+        issued_until = CLOCK.now()
         await self._record(Cutoff.of_identity(identity, issued_until, self._keep_cutoffs_for))
         await _guarded(
             self.blacklist.register_identity(identity, issued_until, self._keep_cutoffs_for)

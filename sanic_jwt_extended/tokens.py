@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import math
 import secrets
-import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -19,6 +18,7 @@ from typing import Any, Literal, TypedDict
 import jwt
 
 from .claims import claims_to_store, read_private_claims, read_public_claims
+from .clock import CLOCK
 from .exceptions import ConfigurationConflictError
 from .protocols import TokenType
 from .state import JWTState, current_state
@@ -122,7 +122,7 @@ def _issue_moment(issued_at: datetime | float | None) -> float:
     down, never up: `moment * 1e6` can round up to the next whole microsecond, which would
     date the token after the moment (a revoke_all at that moment would miss it).
     """
-    now = time.time()
+    now = CLOCK.now()
     moment = now if issued_at is None else _timestamp(issued_at)
     if moment > now:
         raise ValueError("issued_at cannot be in the future")

@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import asyncpg
 import pytest
+from redis import ConnectionPool
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -35,6 +36,11 @@ def postgres_database_beside(session_url: str) -> Iterator[str]:
         yield f"{server}/{name}"
     finally:
         asyncio.run(on_postgres(session_url, f'DROP DATABASE "{name}" WITH (FORCE)'))
+
+
+def names_redis_database(url: str) -> bool:
+    """Whether the Redis URL names a database (`/15` or `?db=15`), as redis-py reads it."""
+    return "db" in ConnectionPool.from_url(url).connection_kwargs
 
 
 def missing(problem: str, needed: str) -> NoReturn:

@@ -35,6 +35,15 @@ SECRET = "a-test-secret-that-is-long-enough-for-hs512-" + "x" * 32
 AppFactory = Callable[..., Sanic[Any, Any]]
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The `Authorization` header carrying `token` as a bearer token.
+
+    Here rather than in tests/helpers.py, so that these tests run against an installed
+    wheel with nothing of the service's around (tests/jwt/test_wheel.py).
+    """
+    return {"Authorization": f"Bearer {token}"}
+
+
 def describe(token: Token | None) -> dict[str, Any]:
     """What the test views answer: enough of the token to assert on."""
     if token is None:

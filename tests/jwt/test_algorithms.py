@@ -19,9 +19,8 @@ from sanic_testing import testing
 
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
-from tests.helpers import bearer
 
-from .helpers import OTHER_SECRET, SECRET, AppFactory, key_pair, new_app, private_key
+from .helpers import OTHER_SECRET, SECRET, AppFactory, bearer, key_pair, new_app, private_key
 
 
 def options(algorithm: str, kind: str | None, number: int = 0) -> dict[str, Any]:

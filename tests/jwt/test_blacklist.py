@@ -12,9 +12,8 @@ from sanic_jwt_extended.blacklist import BlacklistABC, InMemoryBlacklist
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError, ConfigurationConflictError
 from sanic_jwt_extended.protocols import TokenFacts
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import AppFactory
+from .helpers import AppFactory, bearer
 
 if TYPE_CHECKING:
     from sanic import Sanic

@@ -26,9 +26,8 @@ from sanic_jwt_extended.config import Config
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
 from sanic_jwt_extended.state import state_of
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import AppFactory
+from .helpers import AppFactory, bearer
 
 Clock = Callable[[float], None]
 

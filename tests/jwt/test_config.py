@@ -11,9 +11,8 @@ import pytest
 from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import InMemoryBlacklist
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
-from tests.helpers import bearer
 
-from .helpers import SECRET, AppFactory, new_app
+from .helpers import SECRET, AppFactory, bearer, new_app
 
 DEFAULTS = {
     "secret_key": None,

@@ -18,9 +18,8 @@ from sanic_jwt_extended import (
 )
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import AppFactory
+from .helpers import AppFactory, bearer
 
 
 async def test_the_view_receives_the_token(make_app: AppFactory) -> None:

@@ -17,9 +17,8 @@ from sanic_jwt_extended.config import Config
 from sanic_jwt_extended.exceptions import TokenRefusedError
 from sanic_jwt_extended.handlers import ERRORS, Challenge, ErrorKind, Handlers, bearer_challenge
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import SECRET, AppFactory, add_views, new_app
+from .helpers import SECRET, AppFactory, add_views, bearer, new_app
 
 INVALID_TOKEN = 'Bearer error="invalid_token", error_description="{}"'
 

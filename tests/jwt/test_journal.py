@@ -16,9 +16,8 @@ from sanic import Sanic
 from sanic_jwt_extended import JWT, TokenManager
 from sanic_jwt_extended.blacklist import Cutoff, InMemoryBlacklist
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
-from tests.helpers import bearer
 
-from .helpers import SECRET, AppFactory, ListJournal, OnlyJtis
+from .helpers import SECRET, AppFactory, ListJournal, OnlyJtis, bearer
 
 
 def journaled_app(make_app: AppFactory, journal: ListJournal, **options: object) -> Sanic[Any, Any]:

@@ -18,13 +18,13 @@ from sanic_jwt_extended import JWT, TokenManager
 from sanic_jwt_extended.config import Config
 from sanic_jwt_extended.exceptions import ConfigurationConflictError
 from sanic_jwt_extended.keys import KeyRing, _thumbprint
-from tests.helpers import bearer
 
 from .helpers import (
     ABSENT,
     OTHER_SECRET,
     SECRET,
     AppFactory,
+    bearer,
     claims,
     forge,
     header,

@@ -16,9 +16,8 @@ from sanic_jwt_extended import JWT
 from sanic_jwt_extended.blacklist import RedisBlacklist
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import AppFactory, ListJournal
+from .helpers import AppFactory, ListJournal, bearer
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 

@@ -20,9 +20,8 @@ from sanic_jwt_extended import JWT, TokenManager
 from sanic_jwt_extended.blacklist import InMemoryBlacklist, RedisBlacklist
 from sanic_jwt_extended.exceptions import ConfigurationConflictError, RefreshTokenReusedError
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import AppFactory, OnlyJtis
+from .helpers import AppFactory, OnlyJtis, bearer
 
 REUSED = {"msg": "Refresh token reuse detected: the session has ended."}
 

@@ -17,9 +17,8 @@ from sanic_jwt_extended.exceptions import (
     InvalidTokenError,
 )
 from sanic_jwt_extended.tokens import Token
-from tests.helpers import bearer
 
-from .helpers import SECRET, AppFactory
+from .helpers import SECRET, AppFactory, bearer
 
 
 def claims_of(raw: str) -> dict[str, Any]:
