@@ -1,6 +1,6 @@
 """Command line of the service.
 
-    python server.py [--host H] [--port P] [--workers N]    serve the API
+    python server.py [--host H] [--port P] [--workers N]    serve the API (no command: serve)
     python server.py create-admin NAME                      create or promote an admin
     python server.py migrate                                upgrade the database's schema
     python server.py keys generate --algorithm A --out PATH write a new signing key
@@ -12,7 +12,9 @@ Settings come from settings.toml and APP_<KEY> variables; the options above win 
 import argparse
 import asyncio
 import getpass
+import importlib.metadata
 import multiprocessing
+import os
 import signal
 import sys
 import threading
@@ -24,11 +26,13 @@ from functools import partial
 from multiprocessing import resource_tracker
 from multiprocessing.synchronize import Semaphore
 from pathlib import Path
+from socket import socket
 from typing import Any, TypeVar, get_args
 
 from pydantic import ValidationError
 from sanic import Sanic
 from sanic.log import logger
+from sanic.server.socket import bind_socket
 from sanic.worker.loader import AppLoader
 from sanic.worker.manager import WorkerManager
 from tortoise.exceptions import BaseORMException
@@ -36,12 +40,13 @@ from tortoise.exceptions import BaseORMException
 from app import create_app
 from app.accounts.admin import create_admin
 from app.accounts.keys import GeneratedAlgorithm, KeyFileError, generate_key, key_ring
-from app.db import migrate, prepare_schema
-from app.db.migrator import SchemaNotCurrent
+from app.db import migrate, prepare_schema, shown
+from app.db.migrator import MigrationFailed, SchemaNotCurrent
 from app.development_secret import SECRET_FILE, signs_with_sample, with_development_secret
 from app.exceptions import AccountChanged
 from app.schemas import Credentials
-from app.settings import Settings
+from app.settings import SETTINGS_FILE, Settings, near_misses, one_line
+from app.web.errors import DATABASE_FAILURES
 from app.web.logs import command_log, configure_logging
 from sanic_jwt_extended.exceptions import BlacklistUnavailableError, ConfigurationConflictError
 
@@ -51,10 +56,21 @@ T = TypeVar("T")
 # adds to the service (the benchmark kit mounts its routes so).
 AppSetup = Callable[[Sanic[Any, Any]], None]
 
-# What a database that cannot be reached or opened raises (a refused connection is an
-# OSError, a SQLite file that cannot be opened a tortoise OperationalError), or one whose
-# schema is not the code's (SchemaNotCurrent).
-DATABASE_ERRORS = (BaseORMException, OSError, SchemaNotCurrent)
+# What a database raises that cannot be reached, opened or logged into (the service's
+# 503s: a refused connection, a file that is not a database, an unknown role), or whose
+# schema is not the code's, or whose migration failed: the last two say it in our words.
+SCHEMA_ERRORS = (SchemaNotCurrent, MigrationFailed)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (
+    BaseORMException,
+    *DATABASE_FAILURES,
+    *SCHEMA_ERRORS,
+)
+
+PACKAGE = "stores-api"
+SETTINGS_SOURCES = (
+    f"Settings come from {SETTINGS_FILE.name} (beside server.py), overridden by APP_<KEY> "
+    "environment variables (APP_PORT=9000); --host, --port and --workers win over both."
+)
 
 # Both mean "stop cleanly": SIGINT is Ctrl-C, SIGTERM what deploy tools send.
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
@@ -66,7 +82,8 @@ MANAGER_TERMINATE = "__TERMINATE__"
 # What keys the extension cannot use raise: a file of ours, or a ring it refuses.
 KEY_ERRORS = (KeyFileError, ConfigurationConflictError)
 
-# The in-memory blacklist warns when it is created; the main process's app says it once.
+# The in-memory blacklist warns when it is created: outside development the main
+# process's app says it once; in development the start-up note says it in other words.
 IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
 
 
@@ -80,11 +97,13 @@ def main(argv: list[str] | None = None, *, setup: AppSetup | None = None) -> int
     if args.command == "keys" and args.keys_command == "generate":
         # Before the settings: the key is often made before they can name it.
         return _generate_key(args.algorithm, args.out)
+    for variable, meant in near_misses(os.environ).items():
+        _warn(f"{variable} is not a setting, and is ignored: did you mean {meant}?")
     overrides = {key: getattr(args, key) for key in ("host", "port", "workers")}
     try:
         settings = Settings(**{key: value for key, value in overrides.items() if value is not None})
     except ValidationError as error:
-        return _fail(f"invalid settings: {_one_line(error)}")
+        return _fail(f"invalid settings: {one_line(error)}")
     configure_logging(settings.log_format)
     if args.command == "create-admin":
         return _create_admin(settings, args.name)
@@ -96,26 +115,39 @@ def main(argv: list[str] | None = None, *, setup: AppSetup | None = None) -> int
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description="The stores-and-items REST service.")
+    parser = argparse.ArgumentParser(
+        description="The stores-and-items REST service. With no COMMAND, serve the API "
+        "(migrating a new, empty database first) until SIGINT or SIGTERM.",
+        epilog=SETTINGS_SOURCES,
+    )
+    parser.add_argument("--version", action="version", version=f"{PACKAGE} {_version()}")
     parser.add_argument("--host", help="interface to listen on (settings: host)")
     parser.add_argument("--port", type=int, help="TCP port to listen on (settings: port)")
     parser.add_argument("--workers", type=int, help="worker processes (settings: workers)")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    create_admin = commands.add_parser(
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", title="commands (none: serve the API)"
+    )
+    _command(
+        commands,
         "create-admin",
-        help="create user NAME as an admin, or promote it; the password comes from stdin "
-        "when it is not a terminal, else from a prompt",
-    )
-    create_admin.add_argument("name", metavar="NAME")
-    commands.add_parser(
+        "create user NAME as an admin, or promote it",
+        "Create user NAME as an admin, or make the existing user NAME one. The password "
+        "is read from standard input when it is not a terminal, else prompted for twice.",
+    ).add_argument("name", metavar="NAME")
+    _command(
+        commands,
         "migrate",
-        help="apply the migrations the database lacks (adopting a database made before "
-        "migrations), one line each",
+        "upgrade the database's schema, one line per migration",
+        "Apply the migrations the database lacks, printing each as it runs, after naming "
+        "the database (its password hidden); a database made before migrations is "
+        "adopted. A server migrates only an empty database: an upgrade is this command. "
+        "Two at once are safe: the second waits for the first, then finds nothing to do.",
     )
-    keys = commands.add_parser(
+    keys = _command(
+        commands,
         "keys",
-        help="make a signing key, or list the keys that sign and verify tokens",
-        description="The keys of the ring: one signs new tokens, the others only verify "
+        "make a signing key, or list the keys that sign and verify tokens",
+        "The keys of the ring: one signs new tokens, the others only verify "
         "older ones until they are removed (README: Keys and their rotation).",
     )
     keys_commands = keys.add_subparsers(dest="keys_command", metavar="KEYS_COMMAND", required=True)
@@ -138,8 +170,27 @@ def _parser() -> argparse.ArgumentParser:
         "key first: its kid, its algorithm, signing or verify, and the file (or setting) "
         "it comes from. Nothing private is printed. The keys are checked as the server's "
         "start checks them; a development server's random secret is made if missing.",
+        epilog=SETTINGS_SOURCES,
     )
     return parser
+
+
+def _command(
+    commands: "argparse._SubParsersAction[argparse.ArgumentParser]",
+    name: str,
+    summary: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    """A subcommand whose --help says what it does and where the settings come from."""
+    return commands.add_parser(name, help=summary, description=description, epilog=SETTINGS_SOURCES)
+
+
+def _version() -> str:
+    """The installed package's version; a checkout run without `pip install` has none."""
+    try:
+        return importlib.metadata.version(PACKAGE)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown: not installed; pip install -e .)"
 
 
 def serve(settings: Settings, *, setup: AppSetup | None = None) -> int:
@@ -149,6 +200,7 @@ def serve(settings: Settings, *, setup: AppSetup | None = None) -> int:
     `create_app`; it is pickled for the workers, so it must be a module's function.
     """
     everyone_serving = _stop_once_everyone_serves()
+    note = _start_up_note(settings)
     try:
         settings = _signing_settings(settings)
     except (OSError, ValueError) as error:
@@ -157,16 +209,20 @@ def serve(settings: Settings, *, setup: AppSetup | None = None) -> int:
         key_ring(settings)  # before the database: a bad key refuses the start, changing nothing
     except KeyFileError as error:
         return _fail(f"keys: {error}")
-    try:
-        applied = _on_database(prepare_schema(settings.database_url))
+    if note:
+        logger.info(note)
+    try:  # each line a log line, in the log's format: the server is a service now
+        _on_database(prepare_schema(settings.database_url, logger.info))
     except DATABASE_ERRORS as error:
         return _fail(_database_problem(error))
-    for line in applied:  # a log line, in the log's format: the server is a service now
-        logger.info(line)
+    app = _built(settings, setup, blacklist_warning=settings.env != "development")
+    try:  # here, where its failure is ours to word: Sanic's would be a traceback
+        listening = bind_socket(settings.host, settings.port)
+    except OSError as error:
+        return _fail(f"cannot listen on {settings.host}:{settings.port}: {_reason(error)}")
     serving = multiprocessing.get_context("spawn").Semaphore(0)
-    app = _built(settings, setup)
-    app.prepare(host=settings.host, port=settings.port, workers=settings.workers, motd=False)
-    _in_thread(_announce_ready, app, settings, serving, everyone_serving)
+    app.prepare(sock=listening, workers=settings.workers, motd=False)
+    _in_thread(_announce_ready, app, settings, listening, serving, everyone_serving)
     worker_app = partial(_worker_app, settings, setup, serving)
     Sanic.serve(primary=app, app_loader=AppLoader(factory=worker_app))
     return 0
@@ -201,11 +257,18 @@ def _stop_once_everyone_serves() -> Future[WorkerManager]:
 
 def _signing_settings(settings: Settings) -> Settings:
     """`settings`, with the development secret in place of the sample one where needed."""
-    if not signs_with_sample(settings):
-        return settings
-    signing = with_development_secret(settings)
-    _warn(f"secret_key is the public sample; signing with the random key in {SECRET_FILE}")
-    return signing
+    return with_development_secret(settings) if signs_with_sample(settings) else settings
+
+
+def _start_up_note(settings: Settings) -> str | None:
+    """One line, for people, saying what a development server does in place of what a
+    deployment sets up: nothing is wrong, and it says what to set to change it."""
+    parts = []
+    if signs_with_sample(settings):
+        parts.append(f"signing tokens with a random key kept in {SECRET_FILE}")
+    if settings.env == "development" and not settings.redis_url:
+        parts.append("revocations kept in this process's memory (set redis_url to share them)")
+    return f"{settings.env.capitalize()} mode: {'; '.join(parts)}" if parts else None
 
 
 def _on_database(work: Coroutine[Any, Any, T]) -> T:
@@ -241,24 +304,29 @@ def _stop_server_when_signalled(everyone_serving: Future[WorkerManager]) -> None
 def _announce_ready(
     app: Sanic[Any, Any],
     settings: Settings,
+    listening: socket,
     serving: Semaphore,
     everyone_serving: Future[WorkerManager],
 ) -> None:
-    """Log the one "Ready" line once every worker serves, and let a stop proceed."""
+    """Log the one "Ready" line, naming the API's URL and its docs page's, once every
+    worker serves, and let a stop proceed."""
     for _ in range(settings.workers):
         serving.acquire()
-    logger.info(
-        "Ready: serving on http://%s:%d with %d worker(s)",
-        settings.host,
-        settings.port,
-        settings.workers,
-    )
+    url = f"http://{settings.host}:{listening.getsockname()[1]}"
+    docs = f"; API docs at {url}/docs" if settings.docs else ""
+    logger.info("Ready: serving on %s with %d worker(s)%s", url, settings.workers, docs)
     everyone_serving.set_result(app.manager)
 
 
-def _built(settings: Settings, setup: AppSetup | None) -> Sanic[Any, Any]:
-    """`create_app(settings)`, then `setup` applied to it."""
-    app = create_app(settings)
+def _built(
+    settings: Settings, setup: AppSetup | None, *, blacklist_warning: bool = False
+) -> Sanic[Any, Any]:
+    """`create_app(settings)`, then `setup` applied to it; the in-memory blacklist's
+    warning is shown only if `blacklist_warning` (once a server, by its main process)."""
+    with warnings.catch_warnings():
+        if not blacklist_warning:
+            warnings.filterwarnings("ignore", message=IN_MEMORY_BLACKLIST_WARNING)
+        app = create_app(settings)
     if setup is not None:
         setup(app)
     return app
@@ -272,9 +340,7 @@ def _worker_app(settings: Settings, setup: AppSetup | None, serving: Semaphore) 
     """
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     configure_logging(settings.log_format)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=IN_MEMORY_BLACKLIST_WARNING)
-        app = _built(settings, setup)
+    app = _built(settings, setup)
     started: Future[AbstractEventLoop] = Future()
     _in_thread(_stop_worker_when_signalled, app, started)
     app.after_server_start(partial(_report_serving, started=started, serving=serving))
@@ -330,11 +396,13 @@ def _close_connections_once_stopping(app: Sanic[Any, Any]) -> None:
 
 
 def _migrate(settings: Settings) -> int:
+    """Name the database, then print each migration as it is applied (a failure still
+    leaves the lines of those before it)."""
+    _print(f"Migrating {shown(settings.database_url)}")
     try:
-        applied = _on_database(migrate(settings.database_url))
+        _on_database(migrate(settings.database_url, _print))
     except DATABASE_ERRORS as error:
         return _fail(_database_problem(error))
-    _print_lines(applied)
     return 0
 
 
@@ -342,7 +410,7 @@ def _create_admin(settings: Settings, name: str) -> int:
     try:
         credentials = Credentials(username=name, password=_read_password())
     except ValidationError as error:
-        return _fail(_one_line(error))
+        return _fail(one_line(error))
     except ValueError as error:
         return _fail(str(error))
     try:
@@ -384,13 +452,19 @@ def _list_keys(settings: Settings) -> int:
 
 
 def _database_problem(error: Exception) -> str:
-    """The failure's line: a schema that is not current says what to run, as it is."""
-    return str(error) if isinstance(error, SchemaNotCurrent) else f"database: {error}"
+    """The failure's line: a schema that is not current says what to run, a failed
+    migration names itself, as they are."""
+    return str(error) if isinstance(error, SCHEMA_ERRORS) else f"database: {error}"
 
 
-def _print_lines(lines: list[str]) -> None:
-    for line in lines:
-        print(line, flush=True)
+def _reason(error: OSError) -> str:
+    """An OSError's words without its number: `Address already in use`."""
+    return error.strerror or str(error)
+
+
+def _print(line: str) -> None:
+    """A line on stdout at once: another program reading it sees each as it happens."""
+    print(line, flush=True)
 
 
 def _read_password() -> str:
@@ -401,16 +475,6 @@ def _read_password() -> str:
     if getpass.getpass("Repeat password: ") != password:
         raise ValueError("the passwords do not match")
     return password
-
-
-def _one_line(error: ValidationError) -> str:
-    """pydantic's report, which spans lines, as `where: what; ...`."""
-    problems = []
-    for detail in error.errors():
-        where = ".".join(str(part) for part in detail["loc"])
-        what = str(detail.get("ctx", {}).get("error", detail["msg"]))
-        problems.append(f"{where}: {what}" if where else what)
-    return "; ".join(problems)
 
 
 def _fail(reason: str) -> int:

@@ -10,7 +10,6 @@ is never remembered. Revocation, token class, CSRF, role and freshness are the g
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
+from .clock import CLOCK
 from .exceptions import ExpiredSignatureError, InvalidTokenError, JWTDecodeError
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ _CLAIM_ERRORS = (
     InvalidSubjectError,
     InvalidJTIError,
 )
+# A token whose header or payload is not JSON text (bytes that are not UTF-8, say): PyJWT
+# raises DecodeError with Python's own words ("Invalid header string: 'utf-8' codec ..."),
+# which the API answers in these instead.
+NOT_JSON = "Not a JWT: its header and payload must be JSON objects in UTF-8"
 # The POSIX times a datetime can hold, so that reading a time claim later cannot fail.
 _EARLIEST = datetime.min.replace(tzinfo=UTC).timestamp()
 _AFTER_LATEST = datetime.max.replace(tzinfo=UTC).timestamp()
@@ -49,7 +53,7 @@ _AFTER_LATEST = datetime.max.replace(tzinfo=UTC).timestamp()
 
 def clock() -> float:
     """Now, as a POSIX timestamp: the time that time claims are checked against."""
-    return time.time()
+    return CLOCK.now()
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,10 @@ class Verifier:
             )
         except _CLAIM_ERRORS as error:
             raise JWTDecodeError(str(error)) from error
+        except jwt.InvalidSignatureError:  # a DecodeError too, in words of its own
+            raise
+        except jwt.DecodeError as error:
+            raise InvalidTokenError(NOT_JSON) from error
         header: dict[str, Any] = decoded["header"]
         if not _KEY_CHOOSING_HEADERS.isdisjoint(header):
             raise InvalidTokenError(

@@ -17,15 +17,17 @@ makes resolves to this app's connections.
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from sanic import Sanic
 from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.context import TortoiseContext
 
-from app.db import migrator
+from app.db import migrator, postgres, sqlite
+from app.db.migrator import Report, silent
 
 T = TypeVar("T")
 
@@ -64,6 +66,15 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
+def shown(database_url: str) -> str:
+    """`database_url` as it may be printed: its password, if any, as `***`."""
+    parts = urlsplit(database_url)
+    if parts.password is None:
+        return database_url
+    user, _, host = parts.netloc.rpartition("@")
+    return urlunsplit(parts._replace(netloc=f"{user.partition(':')[0]}:***@{host}"))
+
+
 def ensure_sqlite_directory(database_url: str) -> None:
     """Create the directory of a SQLite file (the default lives in `data/`); SQLite won't."""
     described = expand_db_url(database_url)
@@ -96,23 +107,50 @@ async def open_database(database_url: str) -> AsyncIterator[TortoiseContext]:
         yield context
 
 
-async def prepare_schema(database_url: str) -> list[str]:
-    """What the server does before serving: `open_database`'s check; the migrations applied."""
-    return await _on_schema(database_url, migrator.ensure_current)
+async def prepare_schema(database_url: str, report: Report = silent) -> list[str]:
+    """What the server does before serving: `open_database`'s check; the migrations
+    applied, each reported as it is."""
+    return await _on_schema(database_url, migrator.ensure_current, report)
 
 
-async def migrate(database_url: str) -> list[str]:
-    """Bring the database to the latest migration, adopting a legacy one; one line each."""
-    return await _on_schema(database_url, migrator.migrate)
+async def migrate(database_url: str, report: Report = silent) -> list[str]:
+    """Bring the database to the latest migration, adopting a legacy one; one line each,
+    reported as it happens."""
+    return await _on_schema(database_url, migrator.migrate, report)
 
 
 async def _on_schema(
-    database_url: str, work: Callable[[TortoiseContext, dict[str, Any]], Awaitable[T]]
+    database_url: str,
+    work: Callable[[TortoiseContext, dict[str, Any], Report], Awaitable[T]],
+    report: Report,
 ) -> T:
-    """Run `work` on the database's context, current while it runs, then close it."""
-    context = await connect(database_url)
-    async with context:
-        return await work(context, tortoise_config(database_url)["apps"])
+    """Run `work` on the database's context, current while it runs, then close it; under
+    the migration lock, so that of two processes the second finds the work done."""
+    async with migration_lock(database_url, report):
+        context = await connect(database_url)
+        async with context:
+            return await work(context, tortoise_config(database_url)["apps"], report)
+
+
+@asynccontextmanager
+async def migration_lock(database_url: str, report: Report = silent) -> AsyncIterator[None]:
+    """Hold the database's migration lock (waiting for it, and reporting that it waits,
+    while another process holds it): PostgreSQL's advisory lock, a SQLite file's lock file.
+
+    Two servers started side by side on a new database, or two `migrate`s, would
+    otherwise both see a migration pending and both apply it.
+    """
+    ensure_sqlite_directory(database_url)
+    described = expand_db_url(database_url)
+    on_wait = partial(report, f"Waiting for another process migrating {shown(database_url)}")
+    credentials = described["credentials"]
+    lock = (
+        postgres.migration_lock(credentials, on_wait)
+        if described["engine"] == "tortoise.backends.asyncpg"
+        else sqlite.migration_lock(credentials["file_path"], on_wait)
+    )
+    async with lock:
+        yield
 
 
 async def ping(context: TortoiseContext) -> None:

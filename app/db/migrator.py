@@ -12,7 +12,8 @@ The migrations live in `app/db/migrations/`, and tortoise records the applied on
 - current, or ahead (it has migrations this code does not know: newer code ran on it).
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -32,8 +33,42 @@ TABLES_QUERY = {
 }
 
 
+# Told each line of what a migration does, as it happens: an operator watching a long
+# one sees where it is, and what was done before a failure.
+Report = Callable[[str], object]
+
+
+def silent(line: str) -> None:
+    """The report of a caller that only wants the lines returned at the end."""
+
+
 class SchemaNotCurrent(Exception):
     """The database is not at the code's latest migration; the message says what to do."""
+
+
+class MigrationFailed(Exception):
+    """A migration raised: the message names it, and the ones this run applied before it
+    (committed: each migration runs in a transaction of its own)."""
+
+    def __init__(self, name: str, applied_before: list[str], error: Exception) -> None:
+        before = ", ".join(applied_before) or "none"
+        super().__init__(f"migration {name} failed: {error}; applied before it: {before}")
+
+
+@dataclass
+class _Progress:
+    """What tortoise's executor reported so far, each finished migration also told."""
+
+    report: Report
+    running: str | None = None
+    applied: list[str] = field(default_factory=list)
+
+    def note(self, event: str, app_label: str, name: str) -> None:
+        if event == "apply_start":
+            self.running = name
+        elif event == "apply_done":
+            self.applied.append(name)
+            self.report(f"Applied {name}")
 
 
 @dataclass(frozen=True)
@@ -92,32 +127,52 @@ async def inspect(context: TortoiseContext, apps_config: dict[str, Any]) -> Sche
     )
 
 
-async def migrate(context: TortoiseContext, apps_config: dict[str, Any]) -> list[str]:
+async def migrate(
+    context: TortoiseContext, apps_config: dict[str, Any], report: Report = silent
+) -> list[str]:
     """Adopt a legacy database, apply every pending migration; one line per migration
-    (or one saying there was none)."""
+    (or one saying there was none), each reported as it happens and all returned.
+
+    `MigrationFailed` if a migration raises.
+    """
     schema = await inspect(context, apps_config)
     _refuse_unusable(schema)
-    lines = []
+    lines: list[str] = []
+
+    def say(line: str) -> None:
+        lines.append(line)
+        report(line)
+
     if schema.legacy:
         await _executor(context, apps_config).migrate(
             [MigrationTarget(APP_LABEL, schema.known[0])], fake=True
         )
-        lines.append(f"Adopted {schema.known[0]}: its tables were there, made before migrations")
-    applied: list[str] = []
-
-    def note(event: str, app_label: str, name: str) -> None:
-        if event == "apply_done":
-            applied.append(f"Applied {name}")
-
-    await _executor(context, apps_config).migrate(progress=note)
-    return lines + applied or [f"Nothing to apply: the database is at {schema.latest}"]
+        say(f"Adopted {schema.known[0]}: its tables were there, made before migrations")
+    await _apply_pending(context, apps_config, _Progress(say))
+    if not lines:
+        say(f"Nothing to apply: the database is at {schema.latest}")
+    return lines
 
 
-async def ensure_current(context: TortoiseContext, apps_config: dict[str, Any]) -> list[str]:
+async def _apply_pending(
+    context: TortoiseContext, apps_config: dict[str, Any], progress: _Progress
+) -> None:
+    """Apply the pending migrations in order; a failure names the one that raised."""
+    try:
+        await _executor(context, apps_config).migrate(progress=progress.note)
+    except Exception as error:
+        if progress.running is None or progress.running in progress.applied:
+            raise  # no migration was running: the database itself failed
+        raise MigrationFailed(progress.running, progress.applied, error) from error
+
+
+async def ensure_current(
+    context: TortoiseContext, apps_config: dict[str, Any], report: Report = silent
+) -> list[str]:
     """Migrate an empty database; raise `SchemaNotCurrent` unless it is then current."""
     schema = await inspect(context, apps_config)
     if schema.empty:
-        return await migrate(context, apps_config)
+        return await migrate(context, apps_config, report)
     _refuse_unusable(schema)
     if schema.legacy:
         raise SchemaNotCurrent(

@@ -5,15 +5,25 @@ connection is busy (a slow query holding them, a pool too small for the load) re
 would hang until Sanic's response timeout. This client waits `acquire_timeout` seconds
 (a query parameter of the database URL, default 5) and then raises TimeoutError, which the
 service answers as a 503 "The database is unavailable.". The pool's size is the URL's
-`minsize` and `maxsize` (tortoise's defaults: 1 and 5).
+`minsize` and `maxsize` (tortoise's defaults: 1 and 5). The settings check all three
+when they are read (app.settings.PoolParameters).
+
+Beside it, the lock that one migration of a database at a time holds.
 """
 
+import zlib
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 from tortoise.backends.asyncpg.client import AsyncpgDBClient
 
-DEFAULT_ACQUIRE_TIMEOUT_SECONDS = 5.0
+from app.settings import pool_parameters
+
+# The key of the advisory lock migrations hold: any 64-bit number no other code of a
+# database's users takes; PostgreSQL keys advisory locks per database.
+MIGRATION_LOCK_KEY = zlib.crc32(b"stores_api migrations")
 
 
 class _BoundedWaitPool:
@@ -48,10 +58,35 @@ class BoundedWaitClient(AsyncpgDBClient):
 
     def __init__(self, *args: Any, acquire_timeout: float | str | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.acquire_timeout = float(acquire_timeout or DEFAULT_ACQUIRE_TIMEOUT_SECONDS)
+        given = {} if acquire_timeout is None else {"acquire_timeout": acquire_timeout}
+        self.acquire_timeout = pool_parameters(given).acquire_timeout
 
     async def create_pool(self, **kwargs: Any) -> Any:
         return _BoundedWaitPool(await super().create_pool(**kwargs), self.acquire_timeout)
 
 
 client_class = BoundedWaitClient
+
+
+@asynccontextmanager
+async def migration_lock(
+    credentials: Mapping[str, Any], on_wait: Callable[[], object]
+) -> AsyncIterator[None]:
+    """Hold the database's migration lock, a session advisory lock, on a connection of
+    its own: a pool of one connection could not lend it and also migrate. `on_wait` is
+    called once if another session holds it, before waiting for it."""
+    connection = await asyncpg.connect(
+        host=credentials["host"],
+        port=credentials["port"],
+        user=credentials["user"],
+        password=credentials["password"],
+        database=credentials["database"],
+        ssl=credentials.get("ssl"),
+    )
+    try:
+        if not await connection.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK_KEY):
+            on_wait()
+            await connection.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        yield
+    finally:
+        await connection.close()  # which ends the session, and its lock

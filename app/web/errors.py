@@ -86,12 +86,24 @@ DATABASE_FAILURES: tuple[type[Exception], ...] = (
 )
 
 
+# What pydantic puts before a validator's own message ("Value error, must be a JSON
+# number"): its wording, not ours, and never shown to clients.
+PYDANTIC_PREFIXES = ("Value error, ", "Assertion failed, ")
+
+
 class InvalidRequest(Exception):
-    """A body or query that does not match its schema; the answer lists each problem."""
+    """A body or query that does not match its schema; the answer lists each problem, in
+    the validators' words (without pydantic's prefix)."""
 
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__("The request is invalid.")
-        self.errors = errors
+        self.errors = [{**error, "msg": _unprefixed(error["msg"])} for error in errors]
+
+
+def _unprefixed(message: str) -> str:
+    for prefix in PYDANTIC_PREFIXES:
+        message = message.removeprefix(prefix)
+    return message
 
 
 class UnsupportedMediaType(Exception):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.app.helpers import Api, LoggedIn, untimed
+from app.web.errors import sentence
+from sanic_jwt_extended.verification import NOT_JSON
+from tests.app.helpers import Api, LoggedIn, refusal, untimed
+from tests.helpers import bearer
+from tests.jwt.helpers import b64url
 
 pytestmark = pytest.mark.usefixtures("database_url")
 
@@ -121,3 +125,34 @@ async def test_ids_that_cannot_exist_are_a_404(api: Api, user: LoggedIn, path: s
     response = await api.call("GET", path, headers=user.headers)
     assert response.status_code == 404
     assert set(response.json) == {"msg"}
+
+
+@pytest.mark.parametrize(
+    ("body", "where", "words"),
+    [
+        ({"name": "\u2800"}, "name", "must contain a visible character"),
+        ({"name": "Pear", "price": True}, "price", "must be a JSON number"),
+    ],
+)
+async def test_validation_messages_are_the_validators_words_without_pydantics_prefix(
+    api: Api, user: LoggedIn, store_id: int, body: dict[str, object], where: str, words: str
+) -> None:
+    response = await api.call(
+        "POST", "/items", json=body | {"store_id": store_id}, headers=user.headers
+    )
+    assert response.status_code == 422
+    errors = {tuple(error["loc"]): error["msg"] for error in response.json["errors"]}
+    assert errors[(where,)] == words
+
+
+async def test_a_token_whose_header_is_not_utf8_is_refused_in_our_words(
+    api: Api, user: LoggedIn
+) -> None:
+    """PyJWT words it "Invalid header string: 'utf-8' codec can't decode byte 0xb7 ...",
+    Python's error: the API answers in a sentence of its own, refusing it as any token
+    that is not one (the service answers RFC 6750's 401)."""
+    _, payload, signature = user.access.split(".")
+    header = b64url(b'{"alg": "HS256", "\xb7": 1}')
+    response = await api.call("GET", "/me", headers=bearer(f"{header}.{payload}.{signature}"))
+    assert refusal(response) == (401, "invalid_token")
+    assert response.json == {"msg": sentence(NOT_JSON)}

@@ -1,7 +1,12 @@
 """Schema migrations: upgrades keep every row, old databases are adopted, and a server
 refuses a database that is behind. Each database test runs on SQLite and PostgreSQL."""
 
+import asyncio
 import re
+import signal
+import sys
+from asyncio.subprocess import PIPE
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -10,12 +15,20 @@ import pytest
 from tortoise.exceptions import IntegrityError
 from tortoise.migrations.autodetector import MigrationAutodetector
 
-from app.db import connect, migrate, open_database, prepare_schema, tortoise_config
+from app.db import (
+    connect,
+    migrate,
+    migration_lock,
+    open_database,
+    prepare_schema,
+    shown,
+    tortoise_config,
+)
 from app.db.journal import DatabaseJournal
 from app.db.migrator import SchemaNotCurrent
 from app.db.models import Item, Revocation, Store, User
 from tests.app.helpers import Api, LoggedIn, migrate_to, untimed
-from tests.app.live_server import run_command, start_failing
+from tests.app.live_server import SERVER, run_command, start_failing, started
 from tests.helpers import bearer
 
 INITIAL = "0001_initial"
@@ -172,20 +185,85 @@ async def test_server_py_migrate_upgrades_and_says_what_it_applied(
     await migrate_to(empty_database, INITIAL, *ROWS_AT_INITIAL)
     env = env | {"APP_DATABASE_URL": empty_database}
     upgraded = run_command(env, tmp_path, "migrate")
-    assert (upgraded.returncode, upgraded.stdout, upgraded.stderr) == (
+    assert (upgraded.returncode, upgraded.stdout.splitlines(), upgraded.stderr) == (
         0,
-        f"Applied {ACCOUNTS}\nApplied {TIMESTAMPS}\nApplied {REVOCATIONS}\nApplied {LATEST}\n",
+        [
+            f"Migrating {empty_database}",
+            f"Applied {ACCOUNTS}",
+            f"Applied {TIMESTAMPS}",
+            f"Applied {REVOCATIONS}",
+            f"Applied {LATEST}",
+        ],
         "",
     )
     again = run_command(env, tmp_path, "migrate")
-    assert again.stdout == f"Nothing to apply: the database is at {LATEST}\n"
+    assert again.stdout.splitlines()[1:] == [f"Nothing to apply: the database is at {LATEST}"]
+
+
+def test_the_database_is_named_without_its_password() -> None:
+    assert shown("postgres://stores:s3cret@db:5432/stores?maxsize=4") == (
+        "postgres://stores:***@db:5432/stores?maxsize=4"
+    )
+    assert shown("postgres://stores@db/stores") == "postgres://stores@db/stores"
+    assert shown("sqlite://data/stores.sqlite3") == "sqlite://data/stores.sqlite3"
+
+
+async def test_a_failed_migration_is_named_with_those_applied_before_it(
+    env: dict[str, str], empty_database: str, tmp_path: Path
+) -> None:
+    """A column 0003 adds already there: 0002 is applied, and printed, before 0003 fails."""
+    await migrate_to(empty_database, INITIAL, "ALTER TABLE stores ADD COLUMN created_at TEXT")
+    result = run_command(env | {"APP_DATABASE_URL": empty_database}, tmp_path, "migrate")
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [f"Migrating {empty_database}", f"Applied {ACCOUNTS}"]
+    [error] = result.stderr.splitlines()
+    assert error.startswith(f"error: migration {TIMESTAMPS} failed: ")
+    assert error.endswith(f"; applied before it: {ACCOUNTS}")
+
+
+async def test_a_second_migrate_waits_for_the_first_then_finds_nothing_to_do(
+    env: dict[str, str], empty_database: str, tmp_path: Path
+) -> None:
+    """The test holds the lock as a first `migrate` would, and migrates meanwhile; the
+    second, printing each line as it happens, says it waits, then finds the work done."""
+    env = env | {"APP_DATABASE_URL": empty_database}
+    async with migration_lock(empty_database):
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, str(SERVER), "migrate", env=env, cwd=tmp_path, stdout=PIPE
+        )
+        assert second.stdout is not None
+        assert await second.stdout.readline() == f"Migrating {empty_database}\n".encode()
+        waiting = await second.stdout.readline()
+        assert waiting == f"Waiting for another process migrating {empty_database}\n".encode()
+        assert second.returncode is None
+        await migrate_to(empty_database, LATEST)
+    rest, _ = await asyncio.wait_for(second.communicate(), timeout=30)
+    assert rest.decode() == f"Nothing to apply: the database is at {LATEST}\n"
+    assert await second.wait() == 0
+
+
+async def test_a_server_started_beside_a_migration_waits_for_it(
+    env: dict[str, str], empty_database: str, tmp_path: Path
+) -> None:
+    """Two servers started side by side on a new database: the second waits for the
+    first's migrations, then serves without applying any."""
+    env = env | {"APP_DATABASE_URL": empty_database}
+    async with AsyncExitStack() as first:
+        await first.enter_async_context(migration_lock(empty_database))
+        with started(env, tmp_path) as server:
+            server.wait_for_line("Waiting for another process migrating")
+            await migrate_to(empty_database, LATEST)
+            await first.aclose()  # the first server's migrations are done
+            server.wait_until_ready()
+            assert server.count("Applied") == 0
+            assert server.stop(signal.SIGTERM) == 0
 
 
 def test_server_py_migrate_fails_in_one_line(env: dict[str, str], tmp_path: Path) -> None:
     (tmp_path / "a-directory.sqlite3").mkdir()
     env = env | {"APP_DATABASE_URL": f"sqlite://{tmp_path}/a-directory.sqlite3"}
     result = run_command(env, tmp_path, "migrate")
-    assert (result.returncode, result.stdout) == (1, "")
+    assert (result.returncode, result.stdout) == (1, f"Migrating {env['APP_DATABASE_URL']}\n")
     assert result.stderr.splitlines() == ["error: database: unable to open database file"]
 
 

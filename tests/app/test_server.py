@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import signal
 import socket
 import stat
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
@@ -22,17 +25,23 @@ from app.development_secret import SECRET_FILE
 from app.settings import SAMPLE_SECRET_KEY
 from tests.app.live_server import (
     IN_MEMORY_BLACKLIST_WARNING,
+    READY,
     SERVER,
     STARTING_WORKER,
     LiveServer,
     free_port,
+    run_command,
     running,
     start_failing,
     started,
 )
+from tests.conftest import require_server
 
 PASSWORD = "password1"
-DEVELOPMENT_SECRET_WARNING = "warning: secret_key is the public sample"
+DEVELOPMENT_NOTE = (
+    f"Development mode: signing tokens with a random key kept in {SECRET_FILE}; "
+    "revocations kept in this process's memory (set redis_url to share them)"
+)
 
 
 @pytest.fixture
@@ -150,13 +159,19 @@ def test_an_oversized_request_head_is_431(env: dict[str, str], tmp_path: Path) -
         assert server.stop(signal.SIGTERM) == 0
 
 
-def test_start_up_warnings_are_printed_once_per_server(
+def test_a_development_start_says_what_it_does_in_one_line_and_where_to_go(
     development_env: dict[str, str], tmp_path: Path
 ) -> None:
+    """The random key and the in-memory blacklist are what development means: one line
+    of information, not warnings; the Ready line names the API's URL and its docs'."""
     with running(development_env, tmp_path, "--workers", "2") as server:
         assert server.stop(signal.SIGTERM) == 0
-    assert server.count(DEVELOPMENT_SECRET_WARNING) == 1
-    assert server.count(IN_MEMORY_BLACKLIST_WARNING) == 1
+    assert server.count(DEVELOPMENT_NOTE) == 1
+    assert server.count("WARNING") == server.count(IN_MEMORY_BLACKLIST_WARNING) == 0
+    [ready] = [line for line in server.output if READY in line]
+    assert ready.rstrip().endswith(
+        f"{READY} {server.url} with 2 worker(s); API docs at {server.url}/docs"
+    )
 
 
 @pytest.mark.parametrize("app_env", ["development", "test"])
@@ -196,6 +211,100 @@ def test_a_development_secret_too_short_to_sign_ends_the_start_in_one_line(
     assert result.stderr.splitlines() == [
         f"error: development secret: {SECRET_FILE} holds too short a key for HS256; delete it"
     ]
+
+
+def a_port_in_use(tmp_path: Path, holding: ExitStack) -> dict[str, str]:
+    listener = holding.enter_context(socket.create_server(("127.0.0.1", 0)))
+    return {"APP_PORT": str(listener.getsockname()[1])}
+
+
+def a_sqlite_file_that_is_not_a_database(tmp_path: Path, holding: ExitStack) -> dict[str, str]:
+    (tmp_path / "notes.txt").write_text("not a database, " * 100)
+    return {"APP_DATABASE_URL": f"sqlite://{tmp_path}/notes.txt"}
+
+
+def a_postgres_role_that_does_not_exist(tmp_path: Path, holding: ExitStack) -> dict[str, str]:
+    server = require_server("APP_TEST_DATABASE_URL").rsplit("@", 1)[1]
+    return {"APP_DATABASE_URL": f"postgres://no_role_{uuid.uuid4().hex[:8]}@{server}"}
+
+
+def variables(**values: str) -> Callable[[Path, ExitStack], dict[str, str]]:
+    return lambda tmp_path, holding: values
+
+
+# Pool parameters are checked when read: no server is asked.
+POSTGRES = "postgres://postgres@127.0.0.1:1/stores"
+
+
+@pytest.mark.parametrize(
+    ("bad_input", "reason"),
+    [
+        (a_port_in_use, "cannot listen on 127.0.0.1:"),
+        (variables(APP_DATABASE_URL="mysql://user@127.0.0.1/stores"), "'mysql' is not supported"),
+        (variables(APP_PASSWORD_MEMORY_KIB="8", APP_PASSWORD_PARALLELISM="4"), "at least 32"),
+        (variables(APP_SECRET_KEY=""), "secret_key: empty"),
+        (variables(APP_REFRESH_TOKEN_DAYS="1000000000"), "refresh_token_days"),
+        (variables(APP_REDIS_URL="not-a-url"), "redis_url"),
+        (variables(APP_HOST="999.1.1.1"), "cannot listen on 999.1.1.1:"),
+        (a_sqlite_file_that_is_not_a_database, "database: file is not a database"),
+        (a_postgres_role_that_does_not_exist, "role"),
+        (variables(APP_DATABASE_URL=f"{POSTGRES}?acquire_timeout=abc"), "acquire_timeout"),
+        (variables(APP_DATABASE_URL=f"{POSTGRES}?acquire_timeout=nan"), "finite number"),
+        (variables(APP_DATABASE_URL=f"{POSTGRES}?maxsize=0"), "maxsize"),
+        (variables(APP_DATABASE_URL=f"{POSTGRES}?minsize=3&maxsize=2"), "above maxsize"),
+    ],
+)
+def test_a_start_up_failure_is_one_error_line_never_a_traceback(
+    env: dict[str, str],
+    tmp_path: Path,
+    bad_input: Callable[[Path, ExitStack], dict[str, str]],
+    reason: str,
+) -> None:
+    with ExitStack() as holding:
+        result = start_failing(env | bad_input(tmp_path, holding), tmp_path)
+    assert result.returncode != 0
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    [error] = [line for line in output.splitlines() if line.startswith("error:")]
+    assert reason in error
+
+
+def test_a_near_miss_of_a_setting_name_is_warned_about_others_are_left_alone(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = env | {"APP_DATABSE_URL": "sqlite://x.sqlite3", "APP_PLATFORM_REGION": "eu"}
+    result = run_command(env, tmp_path, "keys", "list")
+    assert result.returncode == 0
+    assert result.stderr.splitlines() == [
+        "warning: APP_DATABSE_URL is not a setting, and is ignored: did you mean APP_DATABASE_URL?"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "says"),
+    [
+        ((), "With no COMMAND, serve the API"),
+        (("migrate",), "Apply the migrations the database lacks"),
+        (("create-admin",), "Create user NAME as an admin"),
+        (("keys",), "The keys of the ring"),
+        (("keys", "list"), "Print one line per key of the ring"),
+    ],
+)
+def test_help_says_what_each_command_does_and_where_settings_come_from(
+    env: dict[str, str], tmp_path: Path, command: tuple[str, ...], says: str
+) -> None:
+    result = run_command(env, tmp_path, *command, "--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert says in text
+    assert "settings.toml" in text
+    assert "APP_<KEY>" in text
+
+
+def test_version_is_the_packages(env: dict[str, str], tmp_path: Path) -> None:
+    result = run_command(env, tmp_path, "--version")
+    assert result.returncode == 0
+    assert result.stdout == f"stores-api {importlib.metadata.version('stores-api')}\n"
 
 
 def postgres_on_a_closed_port(tmp_path: Path) -> str:

@@ -10,7 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from pydantic import ValidationError
 
-from app.settings import SAMPLE_SECRET_KEY, SETTINGS_FILE, Settings
+from app.settings import SAMPLE_SECRET_KEY, SETTINGS_FILE, Settings, near_misses, one_line
 
 
 @pytest.fixture(autouse=True)
@@ -83,6 +83,63 @@ def test_invalid_values_are_refused(key: str, value: str) -> None:
     values: dict[str, Any] = {key: value}
     with pytest.raises(ValidationError):
         Settings(**values)
+
+
+POSTGRES = "postgres://user@db:5432/stores"
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [
+        ({"database_url": "mysql://user@db/stores"}, "the scheme 'mysql' is not supported"),
+        ({"database_url": f"{POSTGRES}?acquire_timeout=abc"}, "acquire_timeout: Input should"),
+        ({"database_url": f"{POSTGRES}?acquire_timeout=nan"}, "should be a finite number"),
+        ({"database_url": f"{POSTGRES}?maxsize=0"}, "maxsize: Input should be greater"),
+        ({"database_url": f"{POSTGRES}?minsize=3&maxsize=2"}, "minsize (3) is above maxsize (2)"),
+        ({"secret_key": ""}, "secret_key: empty"),
+        ({"refresh_token_days": 1_000_000_000}, "refresh_token_days: Input should be less"),
+        ({"access_token_minutes": 10**12}, "access_token_minutes: Input should be less"),
+        ({"refresh_reuse_grace_seconds": "inf"}, "should be a finite number"),
+        ({"redis_url": "not-a-url"}, "redis_url: Redis URL must specify one of"),
+        (
+            {"password_memory_kib": 8, "password_parallelism": 4},
+            "password_memory_kib must be at least 32 (8 per lane)",
+        ),
+    ],
+)
+def test_values_that_would_fail_later_are_refused_when_read(
+    values: dict[str, Any], reason: str
+) -> None:
+    """Each of these passed the settings and failed at start-up, or in a request."""
+    with pytest.raises(ValidationError) as refused:
+        Settings(**values)
+    assert reason in one_line(refused.value)
+    assert "Value error" not in one_line(refused.value)
+
+
+def test_pool_parameters_within_bounds_are_accepted() -> None:
+    url = f"{POSTGRES}?minsize=2&maxsize=2&acquire_timeout=0.5"
+    assert Settings(database_url=url).database_url == url
+
+
+@pytest.mark.parametrize(
+    ("environ", "warned"),
+    [
+        ({"APP_DATABSE_URL": "x"}, {"APP_DATABSE_URL": "APP_DATABASE_URL"}),
+        (
+            {"APP_WORKER": "2", "APP_PROT": "1"},
+            {"APP_WORKER": "APP_WORKERS", "APP_PROT": "APP_PORT"},
+        ),
+        # A setting itself; another tool's name built on one; names like no setting's;
+        # not ours at all.
+        ({"APP_DATABASE_URL": "x", "APP_TEST_DATABASE_URL": "x", "APP_NAME": "x"}, {}),
+        ({"APP_RELEASE": "x", "DATABSE_URL": "x"}, {}),
+    ],
+)
+def test_a_near_miss_of_a_setting_name_is_found(
+    environ: dict[str, str], warned: dict[str, str]
+) -> None:
+    assert near_misses(environ) == warned
 
 
 def production(**values: Any) -> Settings:
