@@ -24,6 +24,13 @@ class InvalidCredentials(DomainError):
     message = "Invalid credentials."
 
 
+class WrongPassword(DomainError):
+    """A password change whose current password is wrong. Not a 401: OAuth2 clients take
+    a 401 for an expired token, and would log in again."""
+
+    message = "The current password is wrong."
+
+
 class NameTaken(DomainError):
     """A unique name is taken; the text says which, e.g. "That username is taken."."""
 

@@ -3,6 +3,10 @@
 from typing import Any
 
 from sanic import Sanic
+from sanic_ext import Extend
+from sanic_ext.extensions.base import Extension
+from sanic_ext.extensions.http.extension import HTTPExtension
+from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app.accounts.passwords import Passwords
 from app.accounts.throttle import login_throttle
@@ -10,7 +14,7 @@ from app.db import register_database
 from app.settings import Settings
 from app.web.access_log import register_access_log
 from app.web.context import AppContext
-from app.web.docs import enable_docs
+from app.web.docs import docs_config, serve_docs
 from app.web.errors import register_error_handlers
 from app.web.guards import initialise_jwt
 from app.web.request import ServiceRequest
@@ -40,12 +44,12 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
             "REQUEST_MAX_SIZE": settings.request_max_size,
             # Every error is JSON, including those raised before a route is found.
             "FALLBACK_ERROR_FORMAT": "json",
-            # Not all of sanic-ext: enable_docs turns on its OpenAPI part alone.
+            # Not all of sanic-ext: _extend turns on the parts the settings ask for.
             "AUTO_EXTEND": False,
         }
     )
     register_access_log(app)
-    enable_docs(app, settings)  # before the extension's initialisation, which documents it
+    _extend(app, settings)  # before the extension's initialisation, which documents it
     register_database(app, settings.database_url)
     app.ctx.jwt = initialise_jwt(app, settings, app.ctx.redis)
     app.register_listener(_close_redis, "after_server_stop")
@@ -53,6 +57,39 @@ def create_app(settings: Settings) -> Sanic[Any, AppContext]:
     for blueprint in BLUEPRINTS:
         app.blueprint(blueprint)
     return app
+
+
+def _extend(app: Sanic[Any, AppContext], settings: Settings) -> None:
+    """sanic-ext's parts that the settings turn on, and no other: its OpenAPI part for the
+    docs, its HTTP part for CORS. The HTTP part answers OPTIONS on every route, which CORS
+    preflights need; its automatic HEAD (the routes have their own) and TRACE stay off."""
+    extensions: list[type[Extension] | Extension] = []
+    config: dict[str, Any] = {"OAS": settings.docs}
+    if settings.docs:
+        extensions.append(OpenAPIExtension)
+        config |= docs_config()
+    if settings.cors_origins:
+        extensions.append(HTTPExtension)
+        config |= _cors_config(settings.cors_origins)
+    if not extensions:
+        return
+    Extend(app, extensions=extensions, built_in_extensions=False, config=config)
+    if settings.docs:
+        serve_docs(app)
+
+
+def _cors_config(origins: list[str]) -> dict[str, Any]:
+    """sanic-ext's CORS for `origins`: a browser's preflight from one of them may send a
+    token (Authorization, which a `*` would not allow, RFC 6750) and a JSON body; answers
+    let it read the 401's challenge and the 429's and 503's Retry-After."""
+    return {
+        "CORS_ORIGINS": origins,
+        "CORS_ALLOW_HEADERS": ["authorization", "content-type", "x-refresh-token"],
+        "CORS_EXPOSE_HEADERS": ["www-authenticate", "retry-after"],
+        "HTTP_AUTO_HEAD": False,
+        "HTTP_AUTO_TRACE": False,
+        "HTTP_AUTO_OPTIONS": True,
+    }
 
 
 async def _close_redis(app: Sanic[Any, AppContext]) -> None:

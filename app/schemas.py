@@ -8,7 +8,7 @@ so a field that is not listed here, like the password hash, can never leak.
 import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -19,9 +19,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
-from app.db.models import MAX_ID, Role
+from app.db.models import MAX_ID, USERNAME_LENGTH, Role
 
 # The most rows one answer lists: a page's `limit`, and a store's items.
 MAX_PAGE_SIZE = 100
@@ -114,6 +116,23 @@ Price = Annotated[
 StoredPrice = Annotated[Decimal, PlainSerializer(float, return_type=float)]
 
 
+# What a login takes: any string, as a name or password that breaks the rules just won't match.
+LoginText = Annotated[
+    str, StringConstraints(max_length=1024), AfterValidator(_storable), _NO_CONTROLS
+]
+
+
+def example(**values: Any) -> ConfigDict:
+    """A model's example in the API document (OpenAPI 3.0's `example`), for people to read
+    and the docs page to fill in: never a generated `"string"`."""
+    return ConfigDict(json_schema_extra={"example": values})
+
+
+# The moment the examples are dated.
+EXAMPLE_TIME = "2025-01-31T12:00:00.123456Z"
+_TIMES = {"created_at": EXAMPLE_TIME, "updated_at": EXAMPLE_TIME}
+
+
 def _in_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
@@ -128,8 +147,18 @@ class RequestBody(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
+# A field that a body may leave out, and that is then not set (`model_fields_set` says
+# which were sent). null is no value for it (app.web.docs documents no default).
+OMITTED: Any = Field(default=None)
+
+# Example credentials of the document (no account the tests make has this password).
+EXAMPLE_PASSWORD = "a long passphrase"
+
+
 class Credentials(RequestBody):
     """A new account: the username and password rules apply."""
+
+    model_config = example(username="alice", password=EXAMPLE_PASSWORD)
 
     username: Username
     password: Password
@@ -138,28 +167,81 @@ class Credentials(RequestBody):
 class Login(RequestBody):
     """Login takes any strings: a name or password that breaks the rules just won't match."""
 
-    username: Annotated[
-        str, StringConstraints(max_length=1024), AfterValidator(_storable), _NO_CONTROLS
-    ]
-    password: Annotated[
-        str, StringConstraints(max_length=1024), AfterValidator(_storable), _NO_CONTROLS
-    ]
+    model_config = example(username="alice", password=EXAMPLE_PASSWORD)
+
+    username: LoginText
+    password: LoginText
+
+
+class PasswordGrant(RequestBody):
+    """OAuth2's password grant (RFC 6749 section 4.3.2), the form body that OAuth2 clients
+    (the docs page's Authorize among them) send to /login. The client's id and secret and
+    the scope are accepted and ignored: this service has no clients or scopes to check."""
+
+    model_config = example(grant_type="password", username="alice", password=EXAMPLE_PASSWORD)
+
+    grant_type: Literal["password"]
+    username: LoginText
+    password: LoginText
+    client_id: str = OMITTED
+    client_secret: str = OMITTED
+    scope: str = OMITTED
+
+    def login(self) -> Login:
+        return Login(username=self.username, password=self.password)
+
+
+class PasswordChange(RequestBody):
+    """The caller's password, to prove it is them, and the new one (the rules of
+    registration apply to it)."""
+
+    model_config = example(current_password=EXAMPLE_PASSWORD, new_password="a newer passphrase")
+
+    current_password: LoginText
+    new_password: Password
 
 
 class StoreIn(RequestBody):
+    model_config = example(name="Corner shop")
+
     name: Name
 
 
 class ItemUpdate(RequestBody):
+    model_config = example(name="Green tea", price=3.5)
+
     name: Name
     price: Price
 
 
 class ItemIn(ItemUpdate):
+    model_config = example(name="Green tea", price=3.5, store_id=1)
+
     store_id: Id
 
 
+class ItemPatch(RequestBody):
+    """Any of an item's fields, at least one; those left out stay as they are."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "example": {"price": 2.75}})
+
+    name: Name = OMITTED
+    price: Price = OMITTED
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> Self:
+        if not self.model_fields_set:
+            raise PydanticCustomError("no_change", "Send at least one of name and price.")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as validated (a price stays a Decimal)."""
+        return {name: getattr(self, name) for name in sorted(self.model_fields_set)}
+
+
 class RoleChange(RequestBody):
+    model_config = example(role="ADMIN")
+
     # JSON has no enums: the role arrives as its string, which strict mode would refuse.
     role: Annotated[Role, Field(strict=False)]
 
@@ -177,11 +259,33 @@ class ItemPage(Page):
     store_id: Id | None = None
 
 
+class UserPage(Page):
+    search: (
+        Annotated[
+            str,
+            StringConstraints(max_length=USERNAME_LENGTH),
+            AfterValidator(_storable),
+            _NO_CONTROLS,
+        ]
+        | None
+    ) = Field(
+        default=None,
+        description="Only the users whose name contains this text, in any letter case.",
+    )
+
+
 class ResponseBody(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
 
+_ALICE = {"id": 1, "username": "alice", "role": "USER"}
+_TEA = {"id": 1, "name": "Green tea", "price": 3.5, "store_id": 1, **_TIMES}
+_SHOP = {"id": 1, "name": "Corner shop", **_TIMES}
+
+
 class UserOut(ResponseBody):
+    model_config = example(**_ALICE)
+
     id: int
     username: str
     role: Role
@@ -193,11 +297,15 @@ class Timestamped(ResponseBody):
 
 
 class StoreOut(Timestamped):
+    model_config = example(**_SHOP)
+
     id: int
     name: str
 
 
 class ItemOut(Timestamped):
+    model_config = example(**_TEA)
+
     id: int
     name: str
     price: StoredPrice
@@ -206,6 +314,8 @@ class ItemOut(Timestamped):
 
 class StoreWithItems(StoreOut):
     """A store and its first 100 items by id (`GET /items?store_id=` lists them all)."""
+
+    model_config = example(**_SHOP, items=[_TEA])
 
     items: list[ItemOut]
 
@@ -218,23 +328,52 @@ class PageOut(ResponseBody):
     offset: int
 
 
+_PAGE = {"total": 1, "limit": 50, "offset": 0}
+
+
 class StoreList(PageOut):
+    model_config = example(stores=[_SHOP], **_PAGE)
+
     stores: list[StoreOut]
 
 
 class ItemList(PageOut):
+    model_config = example(items=[_TEA], **_PAGE)
+
     items: list[ItemOut]
 
 
+class UserList(PageOut):
+    model_config = example(users=[_ALICE], **_PAGE)
+
+    users: list[UserOut]
+
+
 class Me(ResponseBody):
+    model_config = example(
+        **_ALICE, private_claims={"uid": 1, "username": "alice", "is_admin": False}
+    )
+
     id: int
     username: str
     role: str | None
     private_claims: dict[str, Any]
 
 
+_SESSION = {
+    "id": "9f1c0e7a4b2d4e6f8a0b1c2d3e4f5a6b",
+    "created_at": EXAMPLE_TIME,
+    "last_used_at": EXAMPLE_TIME,
+    "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+    "address": "203.0.113.7",
+    "current": True,
+}
+
+
 class SessionOut(ResponseBody):
     """A session: one login, kept going by its refreshes, until it ends."""
+
+    model_config = example(**_SESSION)
 
     id: str
     created_at: UtcTime
@@ -247,6 +386,8 @@ class SessionOut(ResponseBody):
 
 class SessionList(ResponseBody):
     """The sessions that have not ended, newest first."""
+
+    model_config = example(sessions=[_SESSION])
 
     sessions: list[SessionOut]
 
@@ -261,18 +402,30 @@ class TokenClaims(BaseModel):
     is_admin: bool
 
 
+# A token's shape, not a token: three base64url parts.
+_TOKEN = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
+
+
 class AccessToken(ResponseBody):
+    model_config = example(access_token=_TOKEN, token_type="Bearer", expires_in=900)
+
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
 
 
 class TokenPair(AccessToken):
+    model_config = example(
+        access_token=_TOKEN, refresh_token=_TOKEN, token_type="Bearer", expires_in=900
+    )
+
     refresh_token: str
 
 
 class Message(ResponseBody):
     """The body of confirmations and of every error: one sentence."""
+
+    model_config = example(msg="Item not found.")
 
     msg: str
 
@@ -280,12 +433,19 @@ class Message(ResponseBody):
 class FieldError(ResponseBody):
     """One problem of an invalid request: where it is (field names, list indexes), and what."""
 
+    model_config = example(loc=["price"], msg="Input should be less than or equal to 1000000")
+
     loc: list[str | int]
     msg: str
 
 
 class InvalidRequestBody(Message):
     """The 422 answer to a body or query that does not fit its schema."""
+
+    model_config = example(
+        msg="The request is invalid.",
+        errors=[{"loc": ["price"], "msg": "Input should be less than or equal to 1000000"}],
+    )
 
     errors: list[FieldError]
 
@@ -297,10 +457,22 @@ def _absent(value: str | None) -> bool:
 # A member of one key type only: left out of the others' JSON, rather than written null.
 KeyParameter = Annotated[str | None, Field(default=None, exclude_if=_absent)]
 
+_JWK = {
+    "kty": "EC",
+    "kid": "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs",
+    "alg": "ES256",
+    "use": "sig",
+    "crv": "P-256",
+    "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+    "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+}
+
 
 class PublicJwk(ResponseBody):
     """A public key (RFC 7517, RFC 7518 6): `n`, `e` for RSA; `crv`, `x`, `y` for EC;
     `crv`, `x` for OKP (EdDSA). Only these members are ever written: never a private one."""
+
+    model_config = example(**_JWK)
 
     kty: str
     kid: str
@@ -316,11 +488,15 @@ class PublicJwk(ResponseBody):
 class JwkSet(ResponseBody):
     """The keys that verify this service's tokens, the signing one first (RFC 7517 5)."""
 
+    model_config = example(keys=[_JWK])
+
     keys: list[PublicJwk]
 
 
 class Health(ResponseBody):
     """Each part's state: "ok" or "unavailable"."""
+
+    model_config = example(status="ok", database="ok", blacklist="ok")
 
     status: str
     database: str
@@ -329,3 +505,7 @@ class Health(ResponseBody):
 
 class HealthUnavailable(Health, Message):
     """503: the parts that do not answer are named in `msg`."""
+
+    model_config = example(
+        msg="Unavailable: database.", status="unavailable", database="unavailable", blacklist="ok"
+    )

@@ -48,6 +48,7 @@ ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {"msg": {"type": "string"}},
     "required": ["msg"],
+    "example": {"msg": "Token has been revoked."},
 }
 
 

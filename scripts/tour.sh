@@ -4,12 +4,15 @@
 #     scripts/tour.sh [BASE_URL]          (default http://127.0.0.1:8000)
 #
 # Two users register, one is made admin with `python server.py create-admin`, both log
-# in; a store and items are created; the admin may delete an item and the user may not;
-# /me shows the token's private claims; each refresh spends its refresh token and hands
-# out the next pair, which the client keeps; a spent refresh token presented again after
-# the grace period ends the session; the user lists and ends sessions; a logout ends the
-# session, whose tokens are then refused. One line per step: what was done and the status
-# it got. The first unexpected status stops the tour with status 1.
+# in (with JSON, and as OAuth2 clients do, with a form); a store and items are created, an
+# item's price changed alone (PATCH); the admin may delete an item and the user may not;
+# the admin lists and searches the users; /me shows the token's private claims; each
+# refresh spends its refresh token and hands out the next pair, which the client keeps; a
+# spent refresh token presented again after the grace period ends the session; the user
+# lists and ends sessions; a logout ends the session, whose tokens are then refused; a new
+# password ends the user's other sessions and keeps this one; logging out everywhere ends
+# them all. One line per step: what was done and the status it got. The first unexpected
+# status stops the tour with status 1.
 #
 # REUSE_GRACE_SECONDS must be the server's refresh_reuse_grace_seconds (default 10): the
 # tour waits that long, plus one second, to show a reuse being caught.
@@ -37,6 +40,7 @@ fi
 printf -v RUN "%x%x%x" "$EPOCHSECONDS" "$$" "$RANDOM"
 USER_NAME="alice-$RUN"
 USER_PASSWORD="correct horse $RUN"
+NEW_PASSWORD="battery staple $RUN"
 ADMIN_NAME="root-$RUN"
 ADMIN_PASSWORD="admin password $RUN"
 JSON='Content-Type: application/json'
@@ -108,8 +112,9 @@ call 200 "" "POST /login $USER_NAME" -X POST "$BASE_URL/login" -H "$JSON" \
     -d "$(credentials "$USER_NAME" "$USER_PASSWORD")"
 USER_ACCESS=$(field access_token)
 USER_REFRESH=$(field refresh_token)
-call 200 "" "POST /login $ADMIN_NAME" -X POST "$BASE_URL/login" -H "$JSON" \
-    -d "$(credentials "$ADMIN_NAME" "$ADMIN_PASSWORD")"
+call 200 token_type "POST /login $ADMIN_NAME, as an OAuth2 password grant (a form)" -X POST \
+    "$BASE_URL/login" --data-urlencode grant_type=password \
+    --data-urlencode "username=$ADMIN_NAME" --data-urlencode "password=$ADMIN_PASSWORD"
 ADMIN_ACCESS=$(field access_token)
 
 call 201 id "POST /stores \"Corner Shop $RUN\" as $USER_NAME" -X POST "$BASE_URL/stores" \
@@ -122,6 +127,9 @@ ITEM_ID=$(field id)
 call 201 id "POST /items Scones, in store $STORE_ID" -X POST "$BASE_URL/items" \
     -H "$(bearer "$USER_ACCESS")" -H "$JSON" \
     -d "{\"name\": \"Scones\", \"price\": 2.25, \"store_id\": $STORE_ID}"
+SCONES_ID=$(field id)
+call 200 price "PATCH /items/$SCONES_ID, its price alone" -X PATCH "$BASE_URL/items/$SCONES_ID" \
+    -H "$(bearer "$USER_ACCESS")" -H "$JSON" -d '{"price": 2.5}'
 call 200 total "GET /items?store_id=$STORE_ID" "$BASE_URL/items?store_id=$STORE_ID" \
     -H "$(bearer "$USER_ACCESS")"
 
@@ -129,6 +137,10 @@ call 403 msg "DELETE /items/$ITEM_ID as $USER_NAME, a USER" -X DELETE \
     "$BASE_URL/items/$ITEM_ID" -H "$(bearer "$USER_ACCESS")"
 call 200 msg "DELETE /items/$ITEM_ID as $ADMIN_NAME, an ADMIN" -X DELETE \
     "$BASE_URL/items/$ITEM_ID" -H "$(bearer "$ADMIN_ACCESS")"
+
+call 403 msg "GET /users as $USER_NAME, a USER" "$BASE_URL/users" -H "$(bearer "$USER_ACCESS")"
+call 200 total "GET /users?search=$USER_NAME as $ADMIN_NAME, an ADMIN" \
+    "$BASE_URL/users?search=$USER_NAME" -H "$(bearer "$ADMIN_ACCESS")"
 
 call 200 private_claims "GET /me as $USER_NAME" "$BASE_URL/me" -H "$(bearer "$USER_ACCESS")"
 
@@ -165,5 +177,25 @@ call 401 msg "GET /me with the logged-out access token" "$BASE_URL/me" \
     -H "$(bearer "$OTHER_ACCESS")"
 call 401 msg "POST /refresh with the logged-out session's refresh token" -X POST \
     "$BASE_URL/refresh" -H "$(refresh_header "$OTHER_REFRESH")"
+
+call 200 "" "POST /login $USER_NAME on a laptop" -X POST "$BASE_URL/login" -H "$JSON" \
+    -d "$(credentials "$USER_NAME" "$USER_PASSWORD")"
+LAPTOP_ACCESS=$(field access_token)
+call 200 "" "POST /login $USER_NAME on a phone" -X POST "$BASE_URL/login" -H "$JSON" \
+    -d "$(credentials "$USER_NAME" "$USER_PASSWORD")"
+PHONE_ACCESS=$(field access_token)
+call 403 msg "PUT /me/password with a wrong current password" -X PUT "$BASE_URL/me/password" \
+    -H "$(bearer "$LAPTOP_ACCESS")" -H "$JSON" \
+    -d "{\"current_password\": \"not it\", \"new_password\": \"$NEW_PASSWORD\"}"
+call 200 msg "PUT /me/password from the laptop" -X PUT "$BASE_URL/me/password" \
+    -H "$(bearer "$LAPTOP_ACCESS")" -H "$JSON" \
+    -d "{\"current_password\": \"$USER_PASSWORD\", \"new_password\": \"$NEW_PASSWORD\"}"
+call 401 msg "GET /me from the phone" "$BASE_URL/me" -H "$(bearer "$PHONE_ACCESS")"
+call 200 role "GET /me from the laptop: its session goes on" "$BASE_URL/me" \
+    -H "$(bearer "$LAPTOP_ACCESS")"
+call 200 msg "POST /logout/all from the laptop" -X POST "$BASE_URL/logout/all" \
+    -H "$(bearer "$LAPTOP_ACCESS")"
+call 401 msg "GET /me from the laptop, logged out everywhere" "$BASE_URL/me" \
+    -H "$(bearer "$LAPTOP_ACCESS")"
 
 echo "Tour complete: every step answered as expected."

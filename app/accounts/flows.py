@@ -13,6 +13,11 @@ the user's row did. Two rules keep that true whatever runs concurrently:
   transaction, so that an unreachable blacklist rolls the change back (its error reaches
   the caller) instead of leaving old tokens alive.
 
+A user changing their own password keeps the session they do it from: their other
+sessions end by family instead (`change_password`). A login that verified the old
+password and records its session after the change listed the sessions finds the hash
+changed once it has, and ends its session itself (`log_in`).
+
 Every cut-off is recorded in the database by the token manager's journal, in the same
 transaction as the change: the blacklist is the one place a token is checked, and the
 journal refills it when the service starts, or when another process (the command line)
@@ -39,7 +44,7 @@ from app.exceptions import (
     NotFound,
     UserGone,
 )
-from app.schemas import Credentials, Login
+from app.schemas import Credentials, Login, PasswordChange
 from sanic_jwt_extended import TokenManager
 from sanic_jwt_extended.exceptions import RefreshTokenReusedError
 from sanic_jwt_extended.tokens import Token
@@ -70,13 +75,14 @@ async def log_in(
     if not await passwords.verify(user.password_hash if user else None, credentials.password):
         raise InvalidCredentials
     assert user is not None  # verify() never accepts a missing hash
-    if passwords.needs_rehash(user.password_hash):
-        # Only over the hash that was verified: a password set meanwhile must stay.
-        await User.filter(id=user.id, password_hash=user.password_hash).update(
-            password_hash=await passwords.hash(credentials.password)
-        )
+    verified_hash = await _upgraded_hash(passwords, user, credentials.password)
     family = tokens.new_family()
     await sessions.start(family, user.id, client)
+    if not await User.filter(id=user.id, password_hash=verified_hash).exists():
+        # The password changed after it was verified, and the change's ending of the
+        # other sessions ran before this one was recorded: it must not outlive it.
+        await sessions.end_if_open(tokens, user.id, family, SessionEnd.ACCOUNT_CHANGED)
+        raise InvalidCredentials
     access = access_token(tokens, user, fresh=True, read_at=read_at, family=family)
     if await tokens.is_revoked(tokens.decode(access)):
         # A change to the user committed after the read, and its ending of the user's
@@ -84,6 +90,19 @@ async def log_in(
         # the session must not be listed open either (see `_ending_tokens_of`).
         await sessions.mark_ended(family, SessionEnd.ACCOUNT_CHANGED)
     return access, refresh_token(tokens, user, read_at=read_at, family=family)
+
+
+async def _upgraded_hash(passwords: Passwords, user: User, password: str) -> str:
+    """The hash `password` was verified against, replaced by one at the current cost when
+    it is older; the user's hash as it is now, if this login wrote it."""
+    if not passwords.needs_rehash(user.password_hash):
+        return user.password_hash
+    upgraded = await passwords.hash(password)
+    # Only over the hash that was verified: a password set meanwhile must stay.
+    replaced = await User.filter(id=user.id, password_hash=user.password_hash).update(
+        password_hash=upgraded
+    )
+    return upgraded if replaced else user.password_hash
 
 
 async def refresh(tokens: TokenManager, token: Token, client: Client) -> tuple[str, str | None]:
@@ -132,6 +151,54 @@ async def change_role(
             changed.append("password_hash")
         await save_or_404(user, "User", *changed)
     return user
+
+
+async def change_password(
+    passwords: Passwords, tokens: TokenManager, token: Token, change: PasswordChange
+) -> None:
+    """Set the password of the token's user once their current one is checked
+    (InvalidCredentials if wrong), ending every other session of theirs at once; the
+    token's own session goes on, its tokens still working.
+
+    The other sessions end by family, not by a cut-off (`revoke_all`), which would end
+    the caller's too. A token from before sessions has no session to keep: then every
+    token of the user ends, as a change through any other path does.
+    """
+    user = await User.get_or_none(id=token_user_id(token))
+    if user is None:
+        raise UserGone
+    if not await passwords.verify(user.password_hash, change.current_password):
+        raise InvalidCredentials
+    new_hash = await passwords.hash(change.new_password)
+    if token.family is None:
+        async with _ending_tokens_of(tokens, user.id, SessionEnd.ACCOUNT_CHANGED):
+            await _replace_password_hash(user, new_hash)
+        return
+    async with in_transaction():
+        await _replace_password_hash(user, new_hash)
+        await sessions.end_all_but(tokens, user.id, token.family, SessionEnd.ACCOUNT_CHANGED)
+    # A login that verified the old password may have started its session after the
+    # sessions were listed and before the commit (PostgreSQL): they are listed again.
+    await sessions.end_all_but(tokens, user.id, token.family, SessionEnd.ACCOUNT_CHANGED)
+
+
+async def _replace_password_hash(user: User, new_hash: str) -> None:
+    """Replace the hash that was verified, and only it: AccountChanged when another change
+    of the password (or the user's deletion) came first."""
+    replaced = await User.filter(id=user.id, password_hash=user.password_hash).update(
+        password_hash=new_hash
+    )
+    if not replaced:
+        raise AccountChanged("The account changed meanwhile: try again.")
+
+
+async def log_out_everywhere(tokens: TokenManager, user_id: int) -> None:
+    """End every session of the user, the caller's included: every token they hold now
+    is refused, a login that is under way included (its tokens are dated before the
+    cut-off)."""
+    async with in_transaction():
+        await sessions.mark_all_ended(user_id, SessionEnd.LOGOUT)
+        await tokens.revoke_all(str(user_id))
 
 
 async def delete_user(tokens: TokenManager, user_id: int) -> None:

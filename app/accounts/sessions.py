@@ -78,6 +78,15 @@ async def end_if_open(
         return
 
 
+async def end_all_but(tokens: TokenManager, user_id: int, kept: str, reason: SessionEnd) -> None:
+    """End every open session of `user_id` but `kept` (the caller's): each one's tokens
+    are refused at once, by family, so that those of `kept` go on working."""
+    others = Session.filter(user_id=user_id, ended_at=None).exclude(id=kept)
+    for family in await others.values_list("id", flat=True):
+        await tokens.end_family(str(family))
+    await _mark_ended(others, reason)
+
+
 async def mark_all_ended(user_id: int, reason: SessionEnd) -> None:
     """Record the end of every open session of the user, whose tokens a cut-off ends."""
     await _mark_ended(Session.filter(user_id=user_id), reason)

@@ -42,6 +42,7 @@ from app.exceptions import (
     NotFound,
     ThrottleUnavailable,
     UserGone,
+    WrongPassword,
 )
 from sanic_jwt_extended.exceptions import AccessDeniedError, JWTExtendedException
 from sanic_jwt_extended.handlers import Handlers, bearer_challenge
@@ -185,6 +186,7 @@ ERRORS: tuple[ErrorKind, ...] = (
         401,
         headers=bearer_challenge("invalid_token", "The refresh token is another user's."),
     ),
+    ErrorKind("wrong_password", WrongPassword, 403),
     ErrorKind("not_found", NotFound, 404),
     ErrorKind("no_public_keys", NoPublicKeys, 404),
     ErrorKind("name_taken", NameTaken, 409),

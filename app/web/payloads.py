@@ -1,9 +1,10 @@
 """Reading request bodies and query strings into schemas, and writing responses."""
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any, NoReturn, TypeVar, cast
+from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ValidationError
 from sanic import Blueprint, HTTPResponse, Request
@@ -21,6 +22,10 @@ def read_route(blueprint: Blueprint, uri: str) -> Callable[[View], View]:
     (Sanic leaves it out). Typed, as Sanic's own `route` decorator is not."""
     return cast(Callable[[View], View], blueprint.route(uri, methods=["GET", "HEAD"]))
 
+
+FORM = "application/x-www-form-urlencoded"
+NOT_JSON = "The request body is not valid JSON."
+JSON_ONLY = "Send the body as JSON, with the header Content-Type: application/json."
 
 # Responses that hold tokens must not be kept by any cache (RFC 6749 section 5.1).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -41,23 +46,37 @@ def parse_body(request: Request, schema: type[Schema]) -> Schema:
     try:
         data = json.loads(request.body, parse_float=Decimal, parse_constant=_not_json)
     except (ValueError, RecursionError):  # also UnicodeDecodeError, and absurd nesting
-        raise NotJson("The request body is not valid JSON.") from None
+        raise NotJson(NOT_JSON) from None
     return validate(schema, data)
 
 
 def _require_json_type(request: Request) -> None:
     """Refuse a body whose Content-Type names another format; a missing one is read as JSON."""
-    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type and media_type != "application/json" and not media_type.endswith("+json"):
-        raise UnsupportedMediaType(
-            "Send the body as JSON, with the header Content-Type: application/json."
-        )
+    sent_as = media_type(request)
+    if sent_as and sent_as != "application/json" and not sent_as.endswith("+json"):
+        raise UnsupportedMediaType(JSON_ONLY)
+
+
+def media_type(request: Request) -> str:
+    """The body's media type as its Content-Type names it, lower case; "" without one."""
+    return request.headers.get("content-type", "").partition(";")[0].strip().lower()
+
+
+def parse_form(request: Request, schema: type[Schema]) -> Schema:
+    """The body, a form (application/x-www-form-urlencoded), as `schema`; a field given
+    twice arrives as a list, and fails. Bytes that are not UTF-8 are read as U+FFFD, as
+    browsers read them."""
+    fields = parse_qs(request.body.decode(errors="replace"), keep_blank_values=True)
+    return validate(schema, _one_value_each(fields))
 
 
 def parse_query(request: Request, schema: type[Schema]) -> Schema:
     """The query string as `schema`; a parameter given twice arrives as a list, and fails."""
-    args = request.get_args(keep_blank_values=True)
-    return validate(schema, {key: v[0] if len(v) == 1 else v for key, v in args.items()})
+    return validate(schema, _one_value_each(request.get_args(keep_blank_values=True)))
+
+
+def _one_value_each(fields: Mapping[str, list[str]]) -> dict[str, str | list[str]]:
+    return {key: values[0] if len(values) == 1 else values for key, values in fields.items()}
 
 
 def validate(schema: type[Schema], data: Any) -> Schema:

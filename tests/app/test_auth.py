@@ -136,6 +136,48 @@ async def test_login_refuses_unknown_fields(api: Api) -> None:
     assert response.status_code == 422
 
 
+async def test_login_takes_the_form_of_oauth2s_password_grant(api: Api, user: LoggedIn) -> None:
+    """What OAuth2 clients and the docs page's Authorize send; the same answer as JSON's."""
+    form = {"grant_type": "password", "username": "alice", "password": PASSWORD}
+    for extra in ({}, {"client_id": "docs", "client_secret": "", "scope": ""}):
+        response = await api.call("POST", "/login", data=form | extra)
+        assert response.status_code == 200, response.text
+        assert set(response.json) == {"access_token", "refresh_token", "token_type", "expires_in"}
+        assert response.json["token_type"] == "Bearer"
+        me = await api.call("GET", "/me", headers=bearer(response.json["access_token"]))
+        assert me.json["username"] == "alice"
+    wrong = await api.call("POST", "/login", data=form | {"password": "not it"})
+    assert (wrong.status_code, wrong.json) == (401, {"msg": "Invalid credentials."})
+
+
+@pytest.mark.parametrize(
+    ("form", "loc"),
+    [
+        ({"username": "alice", "password": PASSWORD}, ["grant_type"]),
+        (
+            {"grant_type": "client_credentials", "username": "alice", "password": PASSWORD},
+            ["grant_type"],
+        ),
+        ({"grant_type": "password", "username": "alice"}, ["password"]),
+        ({"grant_type": "password", "username": "alice", "password": PASSWORD, "x": "1"}, ["x"]),
+    ],
+)
+async def test_a_login_form_without_the_password_grant_is_refused(
+    api: Api, user: LoggedIn, form: dict[str, str], loc: list[str]
+) -> None:
+    response = await api.call("POST", "/login", data=form)
+    assert response.status_code == 422
+    assert response.json["msg"] == "The request is invalid."
+    assert response.json["errors"][0]["loc"] == loc
+
+
+async def test_login_refuses_a_body_neither_json_nor_a_form(api: Api, user: LoggedIn) -> None:
+    response = await api.call(
+        "POST", "/login", content=f"alice:{PASSWORD}", headers={"Content-Type": "text/plain"}
+    )
+    assert response.status_code == 415
+
+
 async def test_login_rehashes_a_password_hashed_with_older_parameters(
     api: Api, settings: Settings
 ) -> None:

@@ -1,7 +1,9 @@
-"""The docs page in a real browser: every route listed, authorised, GET /me run from it.
+"""The docs pages in a real browser: Swagger UI lists every route, logs in with a
+username and password (Authorize, OAuth2's password flow) and runs GET /me; ReDoc shows
+every operation.
 
-The real server runs; headless Chromium loads /docs with every request leaving the
-server's own address refused, so the page is shown to work offline.
+The real server runs; headless Chromium loads each page with every request leaving the
+server's own address refused, so the pages are shown to work offline.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from tests.app.live_server import running
 UI_TIMEOUT_MS = 15_000
 
 
-def test_the_docs_page_lists_every_route_and_runs_get_me(
+def test_the_docs_page_lists_every_route_logs_in_and_runs_get_me(
     chromium: Browser, env: dict[str, str], tmp_path: Path
 ) -> None:
     with running(env, tmp_path) as server:
-        access_token = _log_in(server.url)
+        _register(server.url)
         spec = httpx.get(f"{server.url}/docs/openapi.json").json()
         page = chromium.new_page(viewport={"width": 1280, "height": 1400})
         elsewhere = _refuse_other_hosts(page, server.url)
@@ -40,7 +42,7 @@ def test_the_docs_page_lists_every_route_and_runs_get_me(
         documented = {(method, path) for path, item in spec["paths"].items() for method in item}
         assert listed == documented
 
-        _authorize(page, access_token)
+        _authorize(page, "alice", PASSWORD)
         me = page.locator(".opblock-get").filter(
             has=page.locator('.opblock-summary-path[data-path="/me"]')
         )
@@ -53,13 +55,32 @@ def test_the_docs_page_lists_every_route_and_runs_get_me(
         assert elsewhere == []
 
 
-def _log_in(url: str) -> str:
+def test_redoc_shows_every_operation_offline(
+    chromium: Browser, env: dict[str, str], tmp_path: Path
+) -> None:
+    with running(env, tmp_path) as server:
+        spec = httpx.get(f"{server.url}/docs/openapi.json").json()
+        page = chromium.new_page(viewport={"width": 1280, "height": 1400})
+        elsewhere = _refuse_other_hosts(page, server.url)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{server.url}/redoc")
+
+        expect(page.locator(".api-info h1")).to_contain_text("Stores API", timeout=UI_TIMEOUT_MS)
+        summaries = {
+            operation["summary"] for item in spec["paths"].values() for operation in item.values()
+        }
+        menu = page.locator('[role="menuitem"], .menu-content label').all_inner_texts()
+        shown = " ".join(menu)
+        assert all(summary in shown for summary in summaries), summaries
+        page.screenshot(path=tmp_path / "redoc-page.png")
+        assert elsewhere == []  # its badge's logo is not even asked for (the page's CSP)
+        assert errors == []
+
+
+def _register(url: str) -> None:
     credentials = {"username": "alice", "password": PASSWORD}
     assert httpx.post(f"{url}/register", json=credentials).status_code == 201
-    response = httpx.post(f"{url}/login", json=credentials)
-    assert response.status_code == 200
-    token: str = response.json()["access_token"]
-    return token
 
 
 def _refuse_other_hosts(page: Page, url: str) -> list[str]:
@@ -78,10 +99,15 @@ def _refuse_other_hosts(page: Page, url: str) -> list[str]:
     return refused
 
 
-def _authorize(page: Page, access_token: str) -> None:
-    """Swagger UI's Authorize dialog: the access token under the access_token scheme."""
+def _authorize(page: Page, username: str, password: str) -> None:
+    """Swagger UI's Authorize dialog: a username and password under the oauth2 scheme,
+    which the page sends to POST /login as OAuth2's password grant."""
     page.locator("button.authorize").first.click()
-    scheme = page.locator(".auth-container").filter(has_text="access_token (http, Bearer)")
-    scheme.locator("input").fill(access_token)
+    scheme = page.locator(".auth-container").filter(has_text="oauth2 (OAuth2, password)")
+    scheme.locator("#oauth_username").fill(username)
+    scheme.locator("#oauth_password").fill(password)
     scheme.locator("button.authorize").click()
+    # Logged in: the scheme now offers to log out, and shows no error.
+    expect(scheme.locator("button.authorize")).to_have_text("Logout", timeout=UI_TIMEOUT_MS)
+    expect(scheme.locator(".errors")).to_have_count(0)
     page.locator("button.btn-done").first.click()  # one per scheme, all closing the dialog

@@ -298,3 +298,69 @@ async def test_a_zero_price_is_stored_and_returned_as_zero(
     assert '"price":0.0' in created.text.replace(" ", "")
     fetched = await api.call("GET", f"/items/{created.json['id']}", headers=user.headers)
     assert '"price":0.0' in fetched.text.replace(" ", "")
+
+
+async def test_patch_changes_only_the_fields_sent(api: Api, user: LoggedIn, store_id: int) -> None:
+    item_id = await api.create_item(user, store_id, "Apple", 1)
+    repriced = await api.call(
+        "PATCH", f"/items/{item_id}", json={"price": 1.25}, headers=user.headers
+    )
+    assert repriced.status_code == 200
+    assert untimed(repriced.json) == {
+        "id": item_id,
+        "name": "Apple",
+        "price": 1.25,
+        "store_id": store_id,
+    }
+    renamed = await api.call(
+        "PATCH", f"/items/{item_id}", json={"name": " Green apple "}, headers=user.headers
+    )
+    assert untimed(renamed.json) == {
+        "id": item_id,
+        "name": "Green apple",
+        "price": 1.25,
+        "store_id": store_id,
+    }
+    assert renamed.json["updated_at"] >= repriced.json["updated_at"]
+    assert (await api.call("GET", f"/items/{item_id}", headers=user.headers)).json == renamed.json
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        ({}, []),
+        ({"name": None}, ["name"]),
+        ({"price": None}, ["price"]),
+        ({"price": "2"}, ["price"]),
+        ({"price": 1.001}, ["price"]),
+        ({"name": " "}, ["name"]),
+        ({"store_id": 2}, ["store_id"]),
+        ({"price": 2, "colour": "red"}, ["colour"]),
+    ],
+)
+async def test_patch_refuses_what_put_refuses_and_an_empty_change(
+    api: Api, user: LoggedIn, store_id: int, body: dict[str, Any], loc: list[str]
+) -> None:
+    item_id = await api.create_item(user, store_id, "Apple", 1)
+    response = await api.call("PATCH", f"/items/{item_id}", json=body, headers=user.headers)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["loc"] == loc
+    if not loc:
+        assert response.json["errors"][0]["msg"] == "Send at least one of name and price."
+    kept = await api.call("GET", f"/items/{item_id}", headers=user.headers)
+    assert (kept.json["name"], kept.json["price"]) == ("Apple", 1)
+
+
+async def test_patch_answers_404_409_and_401_as_put_does(
+    api: Api, user: LoggedIn, store_id: int
+) -> None:
+    await api.create_item(user, store_id, "Apple", 1)
+    pear = await api.create_item(user, store_id, "Pear", 2)
+    taken = await api.call("PATCH", f"/items/{pear}", json={"name": "Apple"}, headers=user.headers)
+    assert (taken.status_code, taken.json) == (
+        409,
+        {"msg": "An item with that name already exists in this store."},
+    )
+    missing = await api.call("PATCH", "/items/99", json={"price": 3}, headers=user.headers)
+    assert (missing.status_code, missing.json) == (404, {"msg": "Item not found."})
+    assert (await api.call("PATCH", f"/items/{pear}", json={"price": 3})).status_code == 401

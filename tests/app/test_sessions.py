@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -198,6 +199,98 @@ async def test_a_refresh_checked_before_a_role_change_and_run_after_it_yields_no
         pair = LoggedIn(response.json["access_token"], response.json["refresh_token"])
         assert (await api.call("GET", "/me", headers=pair.headers)).json == REVOKED
         assert (await api.refresh(pair.refresh)).status_code == 401
+
+
+# --- a new password, and logging out everywhere ---------------------------------------
+
+NEW_PASSWORD = "a brand new passphrase"
+
+
+async def change_password(api: Api, logged_in: LoggedIn, current: str = PASSWORD) -> Any:
+    body = {"current_password": current, "new_password": NEW_PASSWORD}
+    return await api.call("PUT", "/me/password", json=body, headers=logged_in.headers)
+
+
+async def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(api: Api) -> None:
+    await api.register("alice")
+    laptop = await api.login("alice")
+    phone = await api.login("alice")
+    changed = await change_password(api, laptop)
+    assert (changed.status_code, changed.json) == (
+        200,
+        {"msg": "Password changed; your other sessions have ended."},
+    )
+    # The phone's session has ended, its refresh token too.
+    assert (await api.call("GET", "/me", headers=phone.headers)).json == REVOKED
+    assert (await api.refresh(phone.refresh)).status_code == 401
+    # This one goes on: its access token works, and so does its refresh token.
+    assert (await api.call("GET", "/me", headers=laptop.headers)).status_code == 200
+    refreshed = await rotated(api, laptop)
+    listed = (await api.call("GET", "/me/sessions", headers=refreshed.headers)).json
+    assert [session["current"] for session in listed["sessions"]] == [True]
+    # The new password logs in; the old one no longer does.
+    await api.login("alice", NEW_PASSWORD)
+    old = await api.call("POST", "/login", json={"username": "alice", "password": PASSWORD})
+    assert old.status_code == 401
+
+
+async def test_a_wrong_current_password_is_refused_and_counted(settings: Settings) -> None:
+    """403, not 401 (which OAuth2 clients read as an expired token); each one counts as a
+    failed login, so the throttle bounds the guessing."""
+    api = Api(build_app(settings.model_copy(update={"login_max_failures": 2})))
+    await api.register("alice")
+    alice = await api.login("alice")
+    for _ in range(2):
+        wrong = await change_password(api, alice, current="not my password")
+        assert (wrong.status_code, wrong.json) == (403, {"msg": "The current password is wrong."})
+    throttled = await change_password(api, alice)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["retry-after"]) >= 1
+    assert (await api.call("GET", "/me", headers=alice.headers)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"current_password": PASSWORD, "new_password": "short"},
+        {"current_password": PASSWORD, "new_password": "x" * 129},
+        {"current_password": PASSWORD},
+        {"current_password": PASSWORD, "new_password": NEW_PASSWORD, "username": "bob"},
+    ],
+)
+async def test_a_new_password_follows_the_registration_rules(
+    api: Api, user: LoggedIn, body: dict[str, str]
+) -> None:
+    response = await api.call("PUT", "/me/password", json=body, headers=user.headers)
+    assert response.status_code == 422
+    await api.login("alice")  # the password is unchanged
+
+
+async def test_changing_a_password_needs_an_access_token(api: Api, user: LoggedIn) -> None:
+    body = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert (await api.call("PUT", "/me/password", json=body)).status_code == 401
+    refresh = {"Authorization": f"Bearer {user.refresh}"}
+    assert (await api.call("PUT", "/me/password", json=body, headers=refresh)).status_code == 401
+
+
+async def test_logging_out_everywhere_ends_every_session_this_one_too(api: Api) -> None:
+    await api.register("alice")
+    await api.register("bob")
+    laptop = await api.login("alice")
+    phone = await api.login("alice")
+    bob = await api.login("bob")
+    response = await api.call("POST", "/logout/all", headers=laptop.headers)
+    assert (response.status_code, response.json) == (
+        200,
+        {"msg": "Logged out everywhere: every session has ended."},
+    )
+    for session in (laptop, phone):
+        assert (await api.call("GET", "/me", headers=session.headers)).json == REVOKED
+        assert (await api.refresh(session.refresh)).status_code == 401
+    assert (await api.call("GET", "/me", headers=bob.headers)).status_code == 200
+    again = await api.login("alice")  # a new login starts afresh
+    listed = (await api.call("GET", "/me/sessions", headers=again.headers)).json
+    assert [session["current"] for session in listed["sessions"]] == [True]
 
 
 # --- across workers ---------------------------------------------------------------------

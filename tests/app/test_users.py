@@ -1,4 +1,5 @@
-"""GET/PATCH/DELETE /users/{id}: admins only, and changes end the user's earlier sessions."""
+"""GET /users and GET/PATCH/DELETE /users/{id}: admins only, and changes end the user's
+earlier sessions."""
 
 from __future__ import annotations
 
@@ -10,6 +11,67 @@ from tests.app.helpers import Api, LoggedIn
 from tests.helpers import bearer
 
 pytestmark = pytest.mark.usefixtures("database_url")
+
+
+async def test_an_admin_lists_users_by_id_a_page_at_a_time(
+    api: Api, user: LoggedIn, admin: LoggedIn
+) -> None:
+    await api.register("bob")
+    everyone = await api.call("GET", "/users", headers=admin.headers)
+    assert everyone.status_code == 200
+    assert everyone.json == {
+        "users": [
+            {"id": 1, "username": "alice", "role": "USER"},
+            {"id": 2, "username": "root", "role": "ADMIN"},
+            {"id": 3, "username": "bob", "role": "USER"},
+        ],
+        "total": 3,
+        "limit": 50,
+        "offset": 0,
+    }
+    page = await api.call("GET", "/users?limit=1&offset=1", headers=admin.headers)
+    assert page.json == {
+        "users": [{"id": 2, "username": "root", "role": "ADMIN"}],
+        "total": 3,
+        "limit": 1,
+        "offset": 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("ALI", ["Alice.B"]),
+        ("B", ["Alice.B", "bo_b", "robert"]),
+        ("_", ["bo_b"]),  # a letter like any other, not LIKE's "any one character"
+        ("%", []),  # nor "anything"
+        ("o%b", []),
+        ("", ["Alice.B", "bo_b", "root", "robert"]),
+        ("zz", []),
+    ],
+)
+async def test_search_finds_a_part_of_the_name_in_any_letter_case(
+    api: Api, admin: LoggedIn, search: str, found: list[str]
+) -> None:
+    for name in ("Alice.B", "bo_b", "robert"):
+        await api.register(name)
+    response = await api.call("GET", "/users", params={"search": search}, headers=admin.headers)
+    assert response.status_code == 200
+    assert sorted(user["username"] for user in response.json["users"]) == sorted(found)
+    assert response.json["total"] == len(found)
+
+
+@pytest.mark.parametrize("query", ["limit=0", "limit=101", "offset=-1", f"search={'a' * 65}"])
+async def test_listing_users_refuses_a_bad_query(api: Api, admin: LoggedIn, query: str) -> None:
+    response = await api.call("GET", f"/users?{query}", headers=admin.headers)
+    assert response.status_code == 422
+    assert response.json["errors"][0]["loc"] == [query.split("=")[0]]
+
+
+async def test_listing_users_is_for_admins_only(api: Api, user: LoggedIn) -> None:
+    response = await api.call("GET", "/users", headers=user.headers)
+    assert (response.status_code, response.json) == (403, {"msg": "Admin privilege required."})
+    assert (await api.call("GET", "/users")).status_code == 401
 
 
 async def test_an_admin_reads_a_user_without_the_password_hash(

@@ -28,6 +28,10 @@ async def _status(check: Awaitable[None]) -> str:
 
 @read_route(bp, "/health")
 @operation(
+    "health",
+    "Check health",
+    "Whether the database and the token blacklist answer: 200 when both do, 503 naming "
+    "the part that does not.",
     responses={
         200: (Health, "The database and the blacklist answer."),
         503: (HealthUnavailable, "A part does not answer."),

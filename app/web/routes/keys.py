@@ -21,6 +21,11 @@ bp = Blueprint("keys")
 
 @read_route(bp, "/.well-known/jwks.json")
 @operation(
+    "listKeys",
+    "Get the public keys",
+    "The JWK Set (RFC 7517) of the keys that verify this service's tokens, for other "
+    "services to verify them with; only for RS256, ES256 and EdDSA, as a secret (HS*) is "
+    "never published.",
     responses={200: (JwkSet, "Every key of the ring, public parameters only.")},
     errors={404: NoPublicKeys.message},
     database=False,

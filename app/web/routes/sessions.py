@@ -20,7 +20,13 @@ ENDED = "Session ended: its tokens are refused from now on."
 
 
 @read_route(bp, "/me/sessions")
-@operation(responses={200: (SessionList, "The caller's sessions, newest first.")})
+@operation(
+    "listMySessions",
+    "List my sessions",
+    "The caller's sessions (logins) that have not ended, newest first; `current` marks the "
+    "one of the token sent.",
+    responses={200: (SessionList, "The caller's sessions, newest first.")},
+)
 @jwt_required
 async def my_sessions(request: Request, token: Token) -> HTTPResponse:
     """The sessions of the token's user that have not ended; `current` marks this one."""
@@ -29,8 +35,11 @@ async def my_sessions(request: Request, token: Token) -> HTTPResponse:
 
 @bp.delete("/me/sessions/<session_id:str>")
 @operation(
+    "endMySession",
+    "End one of my sessions",
+    "End one of the caller's sessions, this one too: every token of it is refused from now on.",
     responses={200: (Message, ENDED)},
-    errors={404: f"{SESSION_NOT_FOUND} (Also for another user's session.)"},
+    errors={404: (SESSION_NOT_FOUND, "No such session of the caller's (another user's too).")},
 )
 @jwt_required
 async def end_my_session(request: Request, session_id: str, token: Token) -> HTTPResponse:
@@ -42,6 +51,9 @@ async def end_my_session(request: Request, session_id: str, token: Token) -> HTT
 
 @read_route(bp, "/users/<user_id:int>/sessions")
 @operation(
+    "listUserSessions",
+    "List a user's sessions",
+    "A user's sessions that have not ended, newest first. For admins.",
     responses={200: (SessionList, "The user's sessions, newest first.")},
     errors={404: "User not found."},
 )
@@ -54,8 +66,11 @@ async def user_sessions(request: Request, user_id: int, token: Token) -> HTTPRes
 
 @bp.delete("/users/<user_id:int>/sessions/<session_id:str>")
 @operation(
+    "endUserSession",
+    "End a user's session",
+    "End one session of a user: every token of it is refused from now on. For admins.",
     responses={200: (Message, ENDED)},
-    errors={404: f"User not found, or {SESSION_NOT_FOUND.lower()}"},
+    errors={404: (SESSION_NOT_FOUND, "No such user, or no such session of theirs.")},
 )
 @admin_required()
 async def end_user_session(

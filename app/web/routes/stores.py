@@ -26,7 +26,13 @@ NOT_FOUND = "Store not found."
 
 
 @read_route(bp, "")
-@operation(query=Page, responses={200: (StoreList, "One page of stores.")})
+@operation(
+    "listStores",
+    "List stores",
+    "One page of the stores, by id, with the total for paging (`?limit=`, `?offset=`).",
+    query=Page,
+    responses={200: (StoreList, "One page of stores.")},
+)
 async def list_stores(request: Request) -> HTTPResponse:
     """One page of stores, by id, with the total count for paging."""
     page = parse_query(request, Page)
@@ -42,7 +48,15 @@ async def list_stores(request: Request) -> HTTPResponse:
 
 
 @bp.post("")
-@operation(body=StoreIn, responses={201: (StoreOut, "The new store.")}, errors={409: NAME_TAKEN})
+@operation(
+    "createStore",
+    "Open a store",
+    "A new store, for any logged-in user. Its name, trimmed, is 1 to 80 characters and no "
+    "other store's.",
+    body=StoreIn,
+    responses={201: (StoreOut, "The new store.")},
+    errors={409: NAME_TAKEN},
+)
 @jwt_required
 async def create_store(request: Request, token: Token) -> HTTPResponse:
     body = parse_body(request, StoreIn)
@@ -52,7 +66,13 @@ async def create_store(request: Request, token: Token) -> HTTPResponse:
 
 
 @read_route(bp, "/<store_id:int>")
-@operation(responses={200: (StoreWithItems, "The store and its items.")}, errors={404: NOT_FOUND})
+@operation(
+    "getStore",
+    "Read a store",
+    "A store with its first 100 items by id (`GET /items?store_id=` pages through all).",
+    responses={200: (StoreWithItems, "The store and its items.")},
+    errors={404: NOT_FOUND},
+)
 async def get_store(request: Request, store_id: int) -> HTTPResponse:
     """A store and its first items by id (`GET /items?store_id=` pages through all)."""
     store = await get_or_404(Store, store_id, "Store")
@@ -66,7 +86,13 @@ async def get_store(request: Request, store_id: int) -> HTTPResponse:
 
 
 @bp.delete("/<store_id:int>")
-@operation(responses={200: (Message, "The store is deleted.")}, errors={404: NOT_FOUND})
+@operation(
+    "deleteStore",
+    "Close a store",
+    "Delete a store and every item in it. For admins.",
+    responses={200: (Message, "Store deleted.")},
+    errors={404: NOT_FOUND},
+)
 @admin_required()
 async def delete_store(request: Request, store_id: int, token: Token) -> HTTPResponse:
     """Delete a store; the foreign key's ON DELETE CASCADE takes its items with it."""
