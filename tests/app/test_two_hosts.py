@@ -592,3 +592,35 @@ async def test_a_login_under_way_during_a_role_change_leaves_no_open_session(
         # So its session has ended too; the user and the admins must not see it open.
         listed = await b.get(f"/users/{user_id}/sessions", headers=root.auth)
         assert listed.json() == {"sessions": []}, listed.text
+
+
+async def test_a_login_under_way_during_a_password_change_keeps_no_session(
+    hosts: Hosts,
+) -> None:
+    async with clients(hosts) as (a, b):
+        await register(b, "slow-password")
+        laptop = await log_in(a, "slow-password")
+        connection = await connect(hosts.database_url)
+        login: asyncio.Future[httpx.Response] | None = None
+        try:
+            await connection.execute(HOLD_INSERTS)
+            await connection.execute("SELECT pg_advisory_lock($1)", HOLD)
+            # On B: the old password checked, the session's INSERT held.
+            login = asyncio.ensure_future(log_in_call(b, "slow-password"))
+            await wait_for_a_held_insert(connection)
+            body = {"current_password": PASSWORD, "new_password": "a new password 2"}
+            changed = await a.put("/me/password", json=body, headers=laptop.auth)
+            assert changed.status_code == 200, changed.text
+            await connection.execute("SELECT pg_advisory_unlock($1)", HOLD)
+            late = await login
+        finally:
+            await connection.execute("SELECT pg_advisory_unlock_all()")
+            if login is not None:
+                await asyncio.gather(login, return_exceptions=True)
+            await connection.execute(RELEASE_INSERTS)
+            await connection.close()
+        # It proved the old password, which is no longer the password.
+        assert late.status_code == 401, late.text
+        assert late.json() == {"msg": "Invalid credentials."}
+        listed = await b.get("/me/sessions", headers=laptop.auth)
+        assert [session["current"] for session in listed.json()["sessions"]] == [True]
