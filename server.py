@@ -321,12 +321,12 @@ def _announce_ready(
 def _built(
     settings: Settings, setup: AppSetup | None, *, blacklist_warning: bool = False
 ) -> Sanic[Any, Any]:
-    """`create_app(settings)`, then `setup` applied to it; the in-memory blacklist's
+    """`create_app(settings=settings)`, then `setup` applied to it; the in-memory blacklist's
     warning is shown only if `blacklist_warning` (once a server, by its main process)."""
     with warnings.catch_warnings():
         if not blacklist_warning:
             warnings.filterwarnings("ignore", message=IN_MEMORY_BLACKLIST_WARNING)
-        app = create_app(settings)
+        app = create_app(settings=settings)
     if setup is not None:
         setup(app)
     return app

@@ -3,6 +3,7 @@
 from typing import Any
 
 from sanic import Sanic
+from sanic.log import logger
 from sanic_ext import Extend
 from sanic_ext.extensions.base import Extension
 from sanic_ext.extensions.http.extension import HTTPExtension
@@ -10,7 +11,8 @@ from sanic_ext.extensions.openapi.extension import OpenAPIExtension
 
 from app.accounts.passwords import Passwords
 from app.accounts.throttle import login_throttle
-from app.db import register_database
+from app.db import prepare_schema, register_database
+from app.development_secret import signs_with_sample, with_development_secret
 from app.settings import Settings
 from app.web.access_log import register_access_log
 from app.web.context import AppContext
@@ -22,10 +24,20 @@ from app.web.routes import BLUEPRINTS
 from sanic_jwt_extended.blacklist import redis_client
 
 APP_NAME = "stores_api"
+# A listener priority above every other's (Sanic runs higher priorities first).
+FIRST = 1_000
 
 
-def create_app(settings: Settings) -> Sanic[Any, AppContext]:
-    """A new app for `settings`; two of them with different settings can share a process."""
+def create_app(*, settings: Settings | None = None) -> Sanic[Any, AppContext]:
+    """A new app for `settings`; two of them with different settings can share a process.
+
+    Without settings, it is an app for Sanic's own command line (`sanic app:create_app
+    --factory`, `--dev` for auto-reload): see `_for_sanics_command_line`. That command
+    line first offers the factory its own arguments, which the keyword-only parameter
+    refuses, and then calls it with none.
+    """
+    if settings is None:
+        return _for_sanics_command_line()
     redis = redis_client(settings.redis_url) if settings.redis_url else None
     app: Sanic[Any, AppContext] = Sanic(
         APP_NAME,
@@ -95,3 +107,24 @@ def _cors_config(origins: list[str]) -> dict[str, Any]:
 async def _close_redis(app: Sanic[Any, AppContext]) -> None:
     if app.ctx.redis is not None:
         await app.ctx.redis.aclose()
+
+
+def _for_sanics_command_line() -> Sanic[Any, AppContext]:
+    """The app as `python server.py` would serve it, for a server that Sanic starts.
+
+    The settings are read from settings.toml and the environment, with the development
+    secret where server.py would sign with it; each worker brings the database's schema
+    up to date before anything reads it, as server.py does before serving (the migration
+    lock makes the workers take turns). Logging stays Sanic's.
+    """
+    settings = Settings()
+    if signs_with_sample(settings):
+        settings = with_development_secret(settings)
+    app = create_app(settings=settings)
+
+    async def prepare_database(app: Sanic[Any, AppContext]) -> None:
+        for line in await prepare_schema(settings.database_url):
+            logger.info(line)
+
+    app.register_listener(prepare_database, "before_server_start", priority=FIRST)
+    return app

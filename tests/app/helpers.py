@@ -197,7 +197,7 @@ def build_app(settings: Settings) -> Sanic[Any, Any]:
     its own code for speed ("touch-up"): a win for a server, 50 ms lost per test request.
     (The in-memory blacklist's warning is filtered in pyproject.toml.)
     """
-    app = create_app(settings)
+    app = create_app(settings=settings)
     app.config.TOUCHUP = False
     return app
 

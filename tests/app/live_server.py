@@ -24,6 +24,7 @@ import httpx
 import psutil
 
 SERVER = Path(__file__).resolve().parents[2] / "server.py"
+SERVER_PROGRAM = (sys.executable, str(SERVER))
 READY = "Ready: serving on"
 IN_MEMORY_BLACKLIST_WARNING = "InMemoryBlacklist is process-local"
 STARTING_WORKER = "Starting worker"
@@ -64,15 +65,21 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """A running `python server.py`, with its merged output read line by line."""
+    """A running `python server.py` (or `program`), with its merged output read line by
+    line."""
 
     def __init__(
-        self, env: dict[str, str], cwd: Path, *options: str, port: int | None = None
+        self,
+        env: dict[str, str],
+        cwd: Path,
+        *options: str,
+        port: int | None = None,
+        program: tuple[str, ...] = SERVER_PROGRAM,
     ) -> None:
         self.port = free_port() if port is None else port
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", str(self.port), *options],
+            [*program, "--port", str(self.port), *options],
             env=env,
             cwd=cwd,
             stdout=subprocess.PIPE,
@@ -203,13 +210,17 @@ def _running(process: psutil.Process) -> bool:
 
 @contextmanager
 def started(
-    env: dict[str, str], cwd: Path, *options: str, port: int | None = None
+    env: dict[str, str],
+    cwd: Path,
+    *options: str,
+    port: int | None = None,
+    program: tuple[str, ...] = SERVER_PROGRAM,
 ) -> Iterator[LiveServer]:
     """A server, killed with its whole session if the test leaves it running.
 
     Its output is printed at the end, which pytest shows when the test fails.
     """
-    server = LiveServer(env, cwd, *options, port=port)
+    server = LiveServer(env, cwd, *options, port=port, program=program)
     try:
         yield server
     finally:

@@ -321,6 +321,17 @@ def sqlite_file_that_cannot_be_opened(tmp_path: Path) -> str:
     return f"sqlite://{tmp_path}/a-directory.sqlite3"
 
 
+def test_sanics_own_command_line_serves_the_app_from_its_factory(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    sanic = (sys.executable, "-m", "sanic", "app:create_app", "--factory", "--host", "127.0.0.1")
+    with started(env, tmp_path, program=sanic) as server:
+        server.wait_for_health()
+        # Its worker brought the new database's schema up before serving, as server.py does.
+        assert httpx.get(f"{server.url}/stores").json()["total"] == 0
+        assert server.stop(signal.SIGTERM) == 0
+
+
 @pytest.mark.parametrize(
     "unreachable",
     [
