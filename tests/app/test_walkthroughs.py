@@ -53,6 +53,17 @@ TOUR_LINES = (
     r"GET /me with the logged-out access token: 401 \(msg: Token has been revoked\.\)",
     r"POST /refresh with the logged-out session's refresh token: 401 "
     r"\(msg: Token has been revoked\.\)",
+    r"POST /login root-\w+, as an OAuth2 password grant \(a form\): 200 \(token_type: Bearer\)",
+    r"PATCH /items/\d+, its price alone: 200 \(price: 2\.5\)",
+    r"GET /users as alice-\w+, a USER: 403 \(msg: Admin privilege required\.\)",
+    r"GET /users\?search=alice-\w+ as root-\w+, an ADMIN: 200 \(total: 1\)",
+    r"PUT /me/password with a wrong current password: 403 "
+    r"\(msg: The current password is wrong\.\)",
+    r"GET /me from the phone: 401 \(msg: Token has been revoked\.\)",
+    r"GET /me from the laptop: its session goes on: 200 \(role: USER\)",
+    r"POST /logout/all from the laptop: 200 \(msg: Logged out everywhere: every session has "
+    r"ended\.\)",
+    r"GET /me from the laptop, logged out everywhere: 401 \(msg: Token has been revoked\.\)",
     r"Tour complete: every step answered as expected\.",
 )
 CLIENT_SUMMARY = (
