@@ -562,31 +562,51 @@ async def wait_for_a_held_insert(connection: Any) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
+class HeldLogin:
+    """A login whose session INSERT waits on the test's lock: it has read the user's row
+    and checked the password; `finish()` lets it go on and returns its answer."""
+
+    def __init__(self, connection: Any, login: asyncio.Future[httpx.Response]) -> None:
+        self._connection = connection
+        self._login = login
+
+    async def finish(self) -> httpx.Response:
+        await self._connection.execute("SELECT pg_advisory_unlock($1)", HOLD)
+        return await self._login
+
+
+@asynccontextmanager
+async def login_held_before_its_session(
+    hosts: Hosts, client: httpx.AsyncClient, username: str
+) -> AsyncIterator[HeldLogin]:
+    """A login of `username` through `client`, held until the block calls `finish()`."""
+    connection = await connect(hosts.database_url)
+    login: asyncio.Future[httpx.Response] | None = None
+    try:
+        await connection.execute(HOLD_INSERTS)
+        await connection.execute("SELECT pg_advisory_lock($1)", HOLD)
+        login = asyncio.ensure_future(log_in_call(client, username))
+        await wait_for_a_held_insert(connection)
+        yield HeldLogin(connection, login)
+    finally:
+        # Unlocked first: the DROP waits for the INSERT the lock holds.
+        await connection.execute("SELECT pg_advisory_unlock_all()")
+        if login is not None:
+            await asyncio.gather(login, return_exceptions=True)
+        await connection.execute(RELEASE_INSERTS)
+        await connection.close()
+
+
 async def test_a_login_under_way_during_a_role_change_leaves_no_open_session(
     hosts: Hosts,
 ) -> None:
     async with clients(hosts) as (a, b):
         root = await log_in(a, ROOT)
         user_id = await register(b, "slow-login")
-        connection = await connect(hosts.database_url)
-        login: asyncio.Future[httpx.Response] | None = None
-        try:
-            await connection.execute(HOLD_INSERTS)
-            await connection.execute("SELECT pg_advisory_lock($1)", HOLD)
-            # On B: the row read, the password checked, the session's INSERT held.
-            login = asyncio.ensure_future(log_in_call(b, "slow-login"))
-            await wait_for_a_held_insert(connection)
+        async with login_held_before_its_session(hosts, b, "slow-login") as login:
             changed = await a.patch(f"/users/{user_id}", json={"role": "ADMIN"}, headers=root.auth)
             assert changed.status_code == 200, changed.text
-            await connection.execute("SELECT pg_advisory_unlock($1)", HOLD)
-            pair = pair_of(await login)
-        finally:
-            # Unlocked first: the DROP waits for the INSERT the lock holds.
-            await connection.execute("SELECT pg_advisory_unlock_all()")
-            if login is not None:
-                await asyncio.gather(login, return_exceptions=True)
-            await connection.execute(RELEASE_INSERTS)
-            await connection.close()
+            pair = pair_of(await login.finish())
         # As designed: it read the row before the change, so its tokens are refused.
         await assert_pair_refused(a, pair)
         # So its session has ended too; the user and the admins must not see it open.
@@ -600,25 +620,11 @@ async def test_a_login_under_way_during_a_password_change_keeps_no_session(
     async with clients(hosts) as (a, b):
         await register(b, "slow-password")
         laptop = await log_in(a, "slow-password")
-        connection = await connect(hosts.database_url)
-        login: asyncio.Future[httpx.Response] | None = None
-        try:
-            await connection.execute(HOLD_INSERTS)
-            await connection.execute("SELECT pg_advisory_lock($1)", HOLD)
-            # On B: the old password checked, the session's INSERT held.
-            login = asyncio.ensure_future(log_in_call(b, "slow-password"))
-            await wait_for_a_held_insert(connection)
+        async with login_held_before_its_session(hosts, b, "slow-password") as login:
             body = {"current_password": PASSWORD, "new_password": "a new password 2"}
             changed = await a.put("/me/password", json=body, headers=laptop.auth)
             assert changed.status_code == 200, changed.text
-            await connection.execute("SELECT pg_advisory_unlock($1)", HOLD)
-            late = await login
-        finally:
-            await connection.execute("SELECT pg_advisory_unlock_all()")
-            if login is not None:
-                await asyncio.gather(login, return_exceptions=True)
-            await connection.execute(RELEASE_INSERTS)
-            await connection.close()
+            late = await login.finish()
         # It proved the old password, which is no longer the password.
         assert late.status_code == 401, late.text
         assert late.json() == {"msg": "Invalid credentials."}
