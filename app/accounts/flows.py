@@ -195,10 +195,9 @@ async def _replace_password_hash(user: User, new_hash: str) -> None:
 async def log_out_everywhere(tokens: TokenManager, user_id: int) -> None:
     """End every session of the user, the caller's included: every token they hold now
     is refused, a login that is under way included (its tokens are dated before the
-    cut-off)."""
-    async with in_transaction():
-        await sessions.mark_all_ended(user_id, SessionEnd.LOGOUT)
-        await tokens.revoke_all(str(user_id))
+    cut-off), as any change of the user ends them."""
+    async with _ending_tokens_of(tokens, user_id, SessionEnd.LOGOUT):
+        pass  # nothing of the user changes: only their sessions end
 
 
 async def delete_user(tokens: TokenManager, user_id: int) -> None:
